@@ -1,0 +1,128 @@
+"""``create_app``: builds one ASGI app (Socket.IO around FastAPI) from settings and plugins.
+
+Nothing happens at import time: engines, the plugin manager and the Socket.IO server are
+made here, so a test builds an app with exactly the plugins it names.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from importlib.metadata import version
+from typing import Any
+
+import socketio
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from marcus.config import Settings
+from marcus.db.embedded import start_embedded
+from marcus.db.engine import Database
+from marcus.db.roles import app_role_problems
+from marcus.deps import KernelDep, plugin_enabled
+from marcus.errors import Unavailable, install_error_handlers
+from marcus.kernel import Kernel
+from marcus.logs import RequestIdMiddleware
+from marcus.plugins import PluginRegistry, load_plugins
+from marcus.realtime import gate_namespace
+from marcus.tenancy.resolver import TenantResolver
+
+log = logging.getLogger("marcus.app")
+API_PREFIX = "/api/v1"
+
+
+class UnsafeDatabaseRole(RuntimeError):
+    """The app role could bypass row-level security; Marcus will not serve with it."""
+
+
+class MarcusApp(socketio.ASGIApp):  # type: ignore[misc]
+    """The ASGI app: Socket.IO in front, FastAPI (``api``) behind, kernel state in ``kernel``."""
+
+    def __init__(self, sio: socketio.AsyncServer, api: FastAPI, kernel: Kernel) -> None:
+        super().__init__(sio, other_asgi_app=api)
+        self.api = api
+        self.kernel = kernel
+
+
+class Health(BaseModel):
+    status: str
+
+
+def resolve_admin_url(settings: Settings) -> str:
+    """The owner/admin database URL: the configured one, or the embedded server's."""
+    return settings.database_url or start_embedded(settings.data_dir)
+
+
+def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | None = None) -> MarcusApp:
+    """Build Marcus with ``plugins`` (modules with a manifest), or every installed plugin when None."""
+    settings = settings or Settings()
+    registry = load_plugins(plugins)
+    admin_url = resolve_admin_url(settings)
+    db = Database(settings, admin_url=admin_url)
+    resolver = TenantResolver(db, base_domain=settings.base_domain, default_slug=settings.default_tenant, ttl=settings.tenant_cache_ttl)
+    manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
+    sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=settings.cors_origins, client_manager=manager)
+    kernel = Kernel(settings=settings, admin_url=admin_url, db=db, plugins=registry, tenants=resolver, sio=sio)
+    api = FastAPI(title="Marcus", version=version("marcus-platform"), lifespan=_lifespan(kernel))
+    api.state.kernel = kernel
+    install_error_handlers(api)
+    if settings.cors_origins:
+        api.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True, allow_methods=["*"], allow_headers=["*"])
+    api.add_middleware(RequestIdMiddleware)
+    api.include_router(_health_router())
+    _mount_plugins(api, sio, registry, resolver)
+    return MarcusApp(sio, api, kernel)
+
+
+def _mount_plugins(api: FastAPI, sio: socketio.AsyncServer, registry: PluginRegistry, resolver: TenantResolver) -> None:
+    for plugin, router in registry.routers:
+        api.include_router(router, prefix=f"{API_PREFIX}/{plugin}", dependencies=[Depends(plugin_enabled(plugin))])
+    for plugin, namespace in registry.namespaces:
+        sio.register_namespace(gate_namespace(namespace, plugin, resolver))
+
+
+def _lifespan(kernel: Kernel) -> Any:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        problems = await app_role_problems(kernel.db.app_engine)
+        if problems:
+            raise UnsafeDatabaseRole("Refusing to serve: " + "; ".join(problems))
+        async with AsyncExitStack() as stack:
+            for plugin, manager in kernel.plugins.call("plugin_lifespan", app=kernel):
+                log.info("entering lifespan of plugin %s", plugin)
+                await stack.enter_async_context(_as_context(manager))
+            yield
+        await kernel.db.dispose()
+
+    return lifespan
+
+
+def _as_context(value: Any) -> AbstractAsyncContextManager[None]:
+    if hasattr(value, "__aenter__"):
+        return value  # type: ignore[no-any-return]
+    return asynccontextmanager(lambda: value)()
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", response_model=Health)
+    async def healthz() -> Health:
+        """Liveness: the process answers."""
+        return Health(status="ok")
+
+    @router.get("/readyz", response_model=Health, responses={503: {"description": "Database unreachable"}})
+    async def readyz(kernel: KernelDep) -> Health:
+        """Readiness: the database answers as the app role."""
+        try:
+            async with kernel.db.app_engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            log.warning("readiness check failed: %s", type(exc).__name__)
+            raise Unavailable("The database is unreachable.", code="database_unavailable") from exc
+        return Health(status="ready")
+
+    return router

@@ -1,0 +1,177 @@
+"""The ``marcus`` command: serve, migrate, manage tenants and list plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Coroutine
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy import select
+
+from marcus.config import Settings
+from marcus.db import migrate
+from marcus.db.engine import Database
+from marcus.db.roles import app_role_problems
+from marcus.errors import MarcusError
+from marcus.logs import configure_logging
+from marcus.plugins import PluginError, PluginRegistry, load_plugins
+from marcus.tenancy.manifests import sync_tenants, tenants_dir
+from marcus.tenancy.models import Organization, OrganizationPlugin
+
+T = TypeVar("T")
+app = typer.Typer(help="Marcus: multi-tenant platform for service businesses.", no_args_is_help=True)
+db_app = typer.Typer(help="Database: migrations and roles.", no_args_is_help=True)
+tenants_app = typer.Typer(help="Workspaces (tenants).", no_args_is_help=True)
+plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(tenants_app, name="tenants")
+app.add_typer(plugins_app, name="plugins")
+
+
+def _say(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=1)
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def _prepare() -> tuple[Settings, str, PluginRegistry]:
+    """Settings, the admin database URL (starting the embedded server if needed), plugins."""
+    from marcus.app import resolve_admin_url
+
+    settings = Settings()
+    try:
+        registry = load_plugins()
+    except PluginError as exc:
+        raise _fail(str(exc)) from exc
+    if settings.embedded:
+        _say(f"Using the embedded PostgreSQL in {settings.data_dir / 'pg'} (set MARCUS_DATABASE_URL to use another server)")
+    return settings, resolve_admin_url(settings), registry
+
+
+def _upgrade(settings: Settings, admin_url: str, registry: PluginRegistry) -> None:
+    started = time.perf_counter()
+    migrate.upgrade(admin_url, settings, registry.migrations)
+    _say(f"Database up to date ({len(registry.migrations) + 1} migration branches, {time.perf_counter() - started:.2f}s)")
+
+
+async def _sync(settings: Settings, admin_url: str, registry: PluginRegistry) -> list[str]:
+    db = Database(settings, admin_url=admin_url)
+    try:
+        return await sync_tenants(db, registry, tenants_dir(settings.tenants_dir))
+    finally:
+        await db.dispose()
+
+
+async def _role_problems(settings: Settings, admin_url: str) -> list[str]:
+    db = Database(settings, admin_url=admin_url)
+    try:
+        return await app_role_problems(db.app_engine)
+    finally:
+        await db.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (MARCUS_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (MARCUS_PORT).")] = None,
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Upgrade the database first.")] = True,
+) -> None:
+    """Migrate, sync tenants/ and serve the API, the portal and Socket.IO with uvicorn."""
+    import uvicorn
+
+    from marcus.app import create_app
+
+    settings, admin_url, registry = _prepare()
+    configure_logging(settings.log_level, json_output=settings.log_json)
+    try:
+        if migrate_first:
+            _upgrade(settings, admin_url, registry)
+            for line in _run(_sync(settings, admin_url, registry)):
+                _say(f"Tenant {line}")
+    except MarcusError as exc:
+        raise _fail(exc.detail) from exc
+    if problems := _run(_role_problems(settings, admin_url)):
+        raise _fail("refusing to serve:\n  " + "\n  ".join(problems))
+    host, port = host or settings.host, port or settings.port
+    _say(f"Marcus is starting on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(settings.model_copy(update={"database_url": admin_url})), host=host, port=port, log_config=None, access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create roles where allowed and upgrade the kernel and every plugin branch to its head."""
+    settings, admin_url, registry = _prepare()
+    _upgrade(settings, admin_url, registry)
+
+
+@db_app.command("status")
+def db_status() -> None:
+    """Show whether every migration branch is at its head."""
+    _, admin_url, registry = _prepare()
+    applied, heads = migrate.current_heads(admin_url, registry.migrations)
+    for head in sorted(heads):
+        typer.echo(f"{head}: {'applied' if head in applied else 'PENDING'}")
+    if applied != heads:
+        raise typer.Exit(code=1)
+
+
+@tenants_app.command("sync")
+def tenants_sync() -> None:
+    """Apply every manifest in tenants/ (idempotent)."""
+    settings, admin_url, registry = _prepare()
+    try:
+        for line in _run(_sync(settings, admin_url, registry)):
+            typer.echo(line)
+    except MarcusError as exc:
+        raise _fail(exc.detail) from exc
+
+
+async def _tenant_rows(settings: Settings, admin_url: str) -> list[tuple[Organization, list[str]]]:
+    db = Database(settings, admin_url=admin_url)
+    try:
+        async with db.platform_session() as session:
+            orgs = list(await session.scalars(select(Organization).order_by(Organization.slug)))
+            plugins = (await session.execute(select(OrganizationPlugin.organization_id, OrganizationPlugin.plugin).where(OrganizationPlugin.enabled))).all()
+    finally:
+        await db.dispose()
+    return [(o, sorted(p for org_id, p in plugins if org_id == o.id)) for o in orgs]
+
+
+@tenants_app.command("list")
+def tenants_list() -> None:
+    """List workspaces with their status and enabled plugins."""
+    settings, admin_url, _ = _prepare()
+    for org, plugins in _run(_tenant_rows(settings, admin_url)):
+        typer.echo(f"{org.slug:<24} {org.status:<10} {org.name:<30} plugins: {', '.join(plugins) or '-'}")
+
+
+@plugins_app.command("list")
+def plugins_list() -> None:
+    """List installed plugins and the workspaces that enabled each."""
+    settings, admin_url, registry = _prepare()
+    rows = _run(_tenant_rows(settings, admin_url))
+    if not registry.plugins:
+        typer.echo("No plugins installed.")
+    for name, plugin in registry.plugins.items():
+        enabled = [org.slug for org, plugins in rows if name in plugins]
+        deps = f" (depends on {', '.join(plugin.manifest.depends_on)})" if plugin.manifest.depends_on else ""
+        typer.echo(f"{name} {plugin.manifest.version}{deps}: enabled for {', '.join(enabled) or 'no workspace'}")
+
+
+def main() -> None:
+    """Entry point of the ``marcus`` script."""
+    try:
+        app()
+    except PluginError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(1)

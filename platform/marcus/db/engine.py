@@ -1,0 +1,104 @@
+"""Engines and sessions: the app role's tenant-bound sessions and the platform role's.
+
+The tenant is bound per transaction in ``after_begin`` with ``set_config(..., true)``, so it
+never outlives the transaction on a pooled connection. A tenant session with no tenant raises.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
+
+from marcus.config import Settings
+
+ORG_KEY = "org_id"
+BIND_SQL = "SELECT set_config('marcus.org_id', %s, true)"
+
+
+class TenantNotBound(RuntimeError):
+    """A tenant session began a transaction without a tenant: a bug, never a user error."""
+
+
+class TenantSession(Session):
+    """Sync session class behind every tenant ``AsyncSession``."""
+
+
+class CrossTenantWrite(RuntimeError):
+    """A tenant session tried to write a row belonging to another tenant."""
+
+
+@event.listens_for(TenantSession, "after_begin")
+def _bind_tenant(session: Session, _tx: SessionTransaction, connection: Connection) -> None:
+    org = session.info.get(ORG_KEY)
+    if org is None:
+        raise TenantNotBound("tenant session used without a tenant: open it with Database.tenant_session(org_id)")
+    connection.exec_driver_sql(BIND_SQL, (str(org),))
+
+
+@event.listens_for(TenantSession, "before_flush")
+def _stamp_tenant(session: Session, _ctx: Any, _instances: Any) -> None:
+    org = session.info[ORG_KEY]
+    for obj in session.new:
+        if getattr(obj, "__tenant_scoped__", False):
+            current = getattr(obj, "organization_id", None)
+            if current is None:
+                obj.organization_id = org
+            elif current != org:
+                raise CrossTenantWrite(f"{type(obj).__name__} belongs to another tenant than this session")
+
+
+def to_async_url(url: str) -> str:
+    """Use psycopg 3 whatever driver the URL names."""
+    parsed = make_url(url)
+    return parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def role_url(url: str, role: str, password: str | None = None) -> str:
+    """The same server and database as ``url`` with another login role."""
+    return make_url(to_async_url(url)).set(username=role, password=password).render_as_string(hide_password=False)
+
+
+class Database:
+    """The app engine (tenant sessions, RLS enforced) and the platform engine (cross-tenant jobs)."""
+
+    def __init__(self, settings: Settings, *, admin_url: str) -> None:
+        app_url = settings.app_database_url or role_url(admin_url, settings.db_app_role)
+        platform_url = settings.platform_database_url or role_url(admin_url, settings.db_platform_role)
+        pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow, "pool_pre_ping": True}
+        self.app_engine: AsyncEngine = create_async_engine(to_async_url(app_url), **pool)
+        self.platform_engine: AsyncEngine = create_async_engine(to_async_url(platform_url), pool_size=3, pool_pre_ping=True)
+        self._tenant_sessions = async_sessionmaker(
+            self.app_engine, expire_on_commit=False, sync_session_class=TenantSession
+        )
+        self._platform_sessions = async_sessionmaker(self.platform_engine, expire_on_commit=False)
+
+    def tenant_session(self, org_id: uuid.UUID) -> AsyncSession:
+        """A session whose every transaction is bound to ``org_id`` (row-level security applies)."""
+        session = self._tenant_sessions()
+        session.info[ORG_KEY] = org_id
+        return session
+
+    def unbound_session(self) -> AsyncSession:
+        """A tenant-class session with no tenant: any use raises ``TenantNotBound``."""
+        return self._tenant_sessions()
+
+    def platform_session(self) -> AsyncSession:
+        """A session as the platform role (BYPASSRLS), for named cross-tenant jobs only."""
+        return self._platform_sessions()
+
+    @asynccontextmanager
+    async def tenant_transaction(self, org_id: uuid.UUID) -> AsyncIterator[AsyncSession]:
+        """Open a tenant session, commit on success, roll back on error."""
+        async with self.tenant_session(org_id) as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.app_engine.dispose()
+        await self.platform_engine.dispose()

@@ -1,0 +1,113 @@
+"""Domain errors and their rendering as RFC 9457 problem details.
+
+Services raise ``NotFound``, ``Forbidden``, ``Conflict``, ``Invalid`` ...; one set of handlers
+turns them (and FastAPI's own validation and HTTP errors) into ``application/problem+json``.
+No stack trace, SQL or secret ever reaches a response.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from marcus.logs import request_id_var
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("marcus.errors")
+
+
+class MarcusError(Exception):
+    """Base of every error a service may raise; rendered as a problem document."""
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str, *, code: str | None = None, errors: list[dict[str, Any]] | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code or self.code
+        self.errors = errors or []
+
+
+class NotFound(MarcusError):
+    status, code, title = 404, "not_found", "Not found"
+
+
+class Unauthorized(MarcusError):
+    status, code, title = 401, "unauthorized", "Unauthorized"
+
+
+class Forbidden(MarcusError):
+    status, code, title = 403, "forbidden", "Forbidden"
+
+
+class Conflict(MarcusError):
+    status, code, title = 409, "conflict", "Conflict"
+
+
+class Invalid(MarcusError):
+    status, code, title = 422, "invalid", "Invalid input"
+
+
+class Unavailable(MarcusError):
+    status, code, title = 503, "unavailable", "Service unavailable"
+
+
+def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
+    """Build a problem-details response carrying the request id."""
+    body: dict[str, Any] = {
+        "type": f"https://marcus.dev/problems/{code.replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    body.update({k: v for k, v in extra.items() if v})
+    if rid := request_id_var.get():
+        body["request_id"] = rid
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _marcus_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, MarcusError)
+    return problem(exc.status, exc.title, exc.detail, exc.code, errors=exc.errors)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [{"field": _field_path(e["loc"]), "message": e["msg"], "type": e["type"]} for e in exc.errors()]
+    fields = ", ".join(e["field"] for e in errors) or "request"
+    return problem(422, "Invalid input", f"Invalid value for: {fields}", "validation_error", errors=errors)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}.get(exc.status_code, "http_error")
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+    response = problem(exc.status_code, title, str(exc.detail), code)
+    for name, value in (exc.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", exc_info=exc)
+    return problem(500, "Internal error", "An unexpected error occurred; it has been logged.", "internal_error")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render every error as problem details."""
+    app.add_exception_handler(MarcusError, _marcus_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unhandled)
