@@ -62,7 +62,12 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
     registry = load_plugins(plugins)
     admin_url = resolve_admin_url(settings)
     db = Database(settings, admin_url=admin_url)
-    resolver = TenantResolver(db, base_domain=settings.base_domain, default_slug=settings.default_tenant, ttl=settings.tenant_cache_ttl)
+    resolver = TenantResolver(
+        db,
+        base_domain=settings.base_domain,
+        default_slug=settings.default_tenant,
+        ttl=settings.tenant_cache_ttl,
+    )
     manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
     sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=settings.cors_origins, client_manager=manager)
     kernel = Kernel(settings=settings, admin_url=admin_url, db=db, plugins=registry, tenants=resolver, sio=sio)
@@ -70,7 +75,13 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
     api.state.kernel = kernel
     install_error_handlers(api)
     if settings.cors_origins:
-        api.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=True, allow_methods=["*"], allow_headers=["*"])
+        api.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
     api.add_middleware(RequestIdMiddleware)
     api.include_router(_health_router())
     _mount_plugins(api, sio, registry, resolver)

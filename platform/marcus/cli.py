@@ -54,14 +54,17 @@ def _prepare() -> tuple[Settings, str, PluginRegistry]:
     except PluginError as exc:
         raise _fail(str(exc)) from exc
     if settings.embedded:
-        _say(f"Using the embedded PostgreSQL in {settings.data_dir / 'pg'} (set MARCUS_DATABASE_URL to use another server)")
+        pgdata = settings.data_dir / "pg"
+        _say(f"Using the embedded PostgreSQL in {pgdata} (set MARCUS_DATABASE_URL to use another server)")
     return settings, resolve_admin_url(settings), registry
 
 
 def _upgrade(settings: Settings, admin_url: str, registry: PluginRegistry) -> None:
     started = time.perf_counter()
     migrate.upgrade(admin_url, settings, registry.migrations)
-    _say(f"Database up to date ({len(registry.migrations) + 1} migration branches, {time.perf_counter() - started:.2f}s)")
+    _say(
+        f"Database up to date ({len(registry.migrations) + 1} migration branches, {time.perf_counter() - started:.2f}s)"
+    )
 
 
 async def _sync(settings: Settings, admin_url: str, registry: PluginRegistry) -> list[str]:
@@ -104,7 +107,13 @@ def serve(
         raise _fail("refusing to serve:\n  " + "\n  ".join(problems))
     host, port = host or settings.host, port or settings.port
     _say(f"Marcus is starting on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(settings.model_copy(update={"database_url": admin_url})), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(settings.model_copy(update={"database_url": admin_url})),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @db_app.command("upgrade")
@@ -141,7 +150,13 @@ async def _tenant_rows(settings: Settings, admin_url: str) -> list[tuple[Organiz
     try:
         async with db.platform_session() as session:
             orgs = list(await session.scalars(select(Organization).order_by(Organization.slug)))
-            plugins = (await session.execute(select(OrganizationPlugin.organization_id, OrganizationPlugin.plugin).where(OrganizationPlugin.enabled))).all()
+            plugins = (
+                await session.execute(
+                    select(OrganizationPlugin.organization_id, OrganizationPlugin.plugin).where(
+                        OrganizationPlugin.enabled
+                    )
+                )
+            ).all()
     finally:
         await db.dispose()
     return [(o, sorted(p for org_id, p in plugins if org_id == o.id)) for o in orgs]

@@ -17,7 +17,9 @@ from pydantic import BaseModel
 Scope = Literal["any", "own"]
 ROLE_TEMPLATES = ("owner", "admin", "staff", "customer")
 PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
-PERMISSION_NAME = re.compile(r"^(?P<plugin>[a-z][a-z0-9_]*)\.(?P<resource>[a-z][a-z0-9_]*):(?P<action>[a-z][a-z0-9_]*)$")
+PERMISSION_NAME = re.compile(
+    r"^(?P<plugin>[a-z][a-z0-9_]*)\.(?P<resource>[a-z][a-z0-9_]*):(?P<action>[a-z][a-z0-9_]*)$"
+)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,6 +8,7 @@ import sys
 import time
 import uuid
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,11 +24,9 @@ _NOISE = frozenset({"color_message", "taskName"})
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request context, extras."""
 
-    converter = time.gmtime
-
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -35,7 +34,9 @@ class JsonFormatter(logging.Formatter):
         for key, var in (("request_id", request_id_var), ("tenant", tenant_var), ("user", user_var)):
             if (value := var.get()) is not None:
                 entry[key] = value
-        entry.update({k: v for k, v in vars(record).items() if k not in _STD_ATTRS and k not in _NOISE and not k.startswith("_")})
+        entry.update(
+            {k: v for k, v in vars(record).items() if k not in _STD_ATTRS and k not in _NOISE and not k.startswith("_")}
+        )
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return json.dumps(entry, default=str)
@@ -83,7 +84,10 @@ class RequestIdMiddleware:
         finally:
             elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
             self.log.info(
-                "%s %s %s", scope["method"], scope["path"], status,
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status,
                 extra={"status": status, "duration_ms": elapsed_ms, "path": scope["path"]},
             )
             tenant_var.reset(tenant_token)

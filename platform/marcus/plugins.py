@@ -96,7 +96,11 @@ def discover() -> list[tuple[str, ModuleType]]:
         try:
             module = ep.load()
         except Exception as exc:
-            raise PluginError(ep.name, f"importing {ep.value} failed ({exc!r})", "fix the import error or uninstall the plugin") from exc
+            raise PluginError(
+                ep.name,
+                f"importing {ep.value} failed ({exc!r})",
+                "fix the import error or uninstall the plugin",
+            ) from exc
         found.append((ep.name, module))
     return found
 
@@ -120,7 +124,8 @@ def _manifest_of(obj: object, entry_name: str) -> PluginManifest:
     manifest = getattr(obj, "manifest", None)
     if not isinstance(manifest, PluginManifest):
         raise PluginError(
-            entry_name, "its plugin module has no module-level `manifest`",
+            entry_name,
+            "its plugin module has no module-level `manifest`",
             "add `manifest = marcus.PluginManifest(name=..., version=...)` to its plugin.py",
         )
     return manifest
@@ -129,11 +134,16 @@ def _manifest_of(obj: object, entry_name: str) -> PluginManifest:
 def _checked(entry_name: str, obj: object) -> LoadedPlugin:
     manifest = _manifest_of(obj, entry_name)
     if not PLUGIN_NAME.match(manifest.name):
-        raise PluginError(manifest.name, "the name is not a lowercase identifier of 2-40 characters", "rename it, e.g. 'loyalty'")
+        raise PluginError(
+            manifest.name,
+            "the name is not a lowercase identifier of 2-40 characters",
+            "rename it, e.g. 'loyalty'",
+        )
     if entry_name not in ("?", manifest.name):
         raise PluginError(
-            entry_name, f"the entry point is named '{entry_name}' but the manifest says '{manifest.name}'",
-            "use the same name in pyproject.toml [project.entry-points.\"marcus.plugins\"] and the manifest",
+            entry_name,
+            f"the entry point is named '{entry_name}' but the manifest says '{manifest.name}'",
+            'use the same name in pyproject.toml [project.entry-points."marcus.plugins"] and the manifest',
         )
     return LoadedPlugin(manifest=manifest, module=obj)
 
@@ -151,12 +161,16 @@ def _dependency_order(plugins: Iterable[LoadedPlugin]) -> list[LoadedPlugin]:
         if any(p.name == name for p in ordered):
             return
         if name in visiting:
-            cycle = " -> ".join([*visiting[visiting.index(name):], name])
+            cycle = " -> ".join([*visiting[visiting.index(name) :], name])
             raise PluginError(name, f"its dependencies form a cycle ({cycle})", "remove one of the depends_on entries")
         visiting.append(name)
         for dep in by_name[name].manifest.depends_on:
             if dep not in by_name:
-                raise PluginError(name, f"it depends on '{dep}', which is not installed", f"install the '{dep}' plugin or drop it from depends_on")
+                raise PluginError(
+                    name,
+                    f"it depends on '{dep}', which is not installed",
+                    f"install the '{dep}' plugin or drop it from depends_on",
+                )
             visit(dep)
         visiting.pop()
         ordered.append(by_name[name])
@@ -170,14 +184,20 @@ def _register(pm: pluggy.PluginManager, plugin: LoadedPlugin) -> None:
     try:
         pm.register(plugin.module, name=plugin.name)
     except pluggy.PluginValidationError as exc:
-        raise PluginError(plugin.name, str(exc), "match the hook's documented arguments in marcus/hookspecs.py") from exc
+        raise PluginError(
+            plugin.name, str(exc), "match the hook's documented arguments in marcus/hookspecs.py"
+        ) from exc
 
 
 def _check_pending(pm: pluggy.PluginManager, plugins: list[LoadedPlugin]) -> None:
     for plugin in plugins:
         for attr in dir(plugin.module):
             function = getattr(plugin.module, attr)
-            if callable(function) and pm.parse_hookimpl_opts(plugin.module, attr) is not None and attr not in HOOK_NAMES:
+            if (
+                callable(function)
+                and pm.parse_hookimpl_opts(plugin.module, attr) is not None
+                and attr not in HOOK_NAMES
+            ):
                 hint = difflib.get_close_matches(attr, HOOK_NAMES, n=1)
                 fix = f"rename it to '{hint[0]}'" if hint else f"use one of: {', '.join(HOOK_NAMES)}"
                 raise PluginError(plugin.name, f"'{attr}' is marked @hookimpl but no such hook exists", fix)
@@ -197,14 +217,20 @@ def _claim(seen: dict[str, Any], name: str, plugin: str, what: str, owner: Calla
     if not name.startswith(plugin + ".") and not name.startswith(plugin + ":"):
         raise PluginError(plugin, f"{what} '{name}' is not namespaced", f"name it '{plugin}.<...>'")
     if name in seen:
-        raise PluginError(plugin, f"{what} '{name}' is already declared by plugin '{owner(seen[name])}'", f"rename it, e.g. '{plugin}.{name.split('.', 1)[-1]}'")
+        raise PluginError(
+            plugin,
+            f"{what} '{name}' is already declared by plugin '{owner(seen[name])}'",
+            f"rename it, e.g. '{plugin}.{name.split('.', 1)[-1]}'",
+        )
 
 
 def _collect_routers(r: PluginRegistry) -> None:
     for plugin, result in r.call("register_routers"):
         for router in _listed(result):
             if not isinstance(router, APIRouter):
-                raise PluginError(plugin, f"register_routers returned {type(router).__name__}", "return a fastapi.APIRouter")
+                raise PluginError(
+                    plugin, f"register_routers returned {type(router).__name__}", "return a fastapi.APIRouter"
+                )
             r.routers.append((plugin, router))
 
 
@@ -215,7 +241,11 @@ def _collect_models(r: PluginRegistry) -> None:
                 raise PluginError(plugin, f"register_models returned {model!r}", "return subclasses of marcus.Base")
             columns = getattr(model, "__table__").columns  # noqa: B009 - mapped class attribute
             if "organization_id" in columns and not getattr(model, "__tenant_scoped__", False):
-                raise PluginError(plugin, f"model {model.__name__} has organization_id but is not TenantScoped", "inherit marcus.TenantScoped")
+                raise PluginError(
+                    plugin,
+                    f"model {model.__name__} has organization_id but is not TenantScoped",
+                    "inherit marcus.TenantScoped",
+                )
             r.models.setdefault(plugin, []).append(model)
 
 
@@ -223,9 +253,17 @@ def _collect_migrations(r: PluginRegistry) -> None:
     branches = {"kernel": "the kernel"}
     for plugin, source in r.call("register_migrations"):
         if not isinstance(source, MigrationSource) or not Path(source.path).is_dir():
-            raise PluginError(plugin, f"register_migrations returned {source!r}", "return MigrationSource(path=<existing versions folder>, branch=...)")
+            raise PluginError(
+                plugin,
+                f"register_migrations returned {source!r}",
+                "return MigrationSource(path=<existing versions folder>, branch=...)",
+            )
         if source.branch in branches:
-            raise PluginError(plugin, f"migration branch '{source.branch}' is already used by {branches[source.branch]}", f"use the branch label '{plugin}'")
+            raise PluginError(
+                plugin,
+                f"migration branch '{source.branch}' is already used by {branches[source.branch]}",
+                f"use the branch label '{plugin}'",
+            )
         branches[source.branch] = f"plugin '{plugin}'"
         r.migrations.append(source)
 
@@ -234,11 +272,19 @@ def _collect_permissions(r: PluginRegistry) -> None:
     for plugin, result in r.call("register_permissions"):
         for perm in _listed(result):
             if not isinstance(perm, Permission) or not PERMISSION_NAME.match(perm.name):
-                raise PluginError(plugin, f"invalid permission {perm!r}", "declare Permission(name='<plugin>.<resource>:<action>', ...)")
+                raise PluginError(
+                    plugin,
+                    f"invalid permission {perm!r}",
+                    "declare Permission(name='<plugin>.<resource>:<action>', ...)",
+                )
             _claim(r.permissions, perm.name, plugin, "permission", lambda p: p.plugin)
             unknown = set(perm.grants) - set(ROLE_TEMPLATES)
             if unknown:
-                raise PluginError(plugin, f"permission '{perm.name}' grants unknown roles {sorted(unknown)}", f"use {ROLE_TEMPLATES}")
+                raise PluginError(
+                    plugin,
+                    f"permission '{perm.name}' grants unknown roles {sorted(unknown)}",
+                    f"use {ROLE_TEMPLATES}",
+                )
             r.permissions[perm.name] = perm
 
 
@@ -250,7 +296,9 @@ def _collect_namespaces(r: PluginRegistry) -> None:
             if not isinstance(name, str) or not (name == f"/{plugin}" or name.startswith(f"/{plugin}-")):
                 raise PluginError(plugin, f"Socket.IO namespace {name!r} is not the plugin's", f"name it '/{plugin}'")
             if name in taken:
-                raise PluginError(plugin, f"namespace '{name}' is already registered by '{taken[name]}'", "use another name")
+                raise PluginError(
+                    plugin, f"namespace '{name}' is already registered by '{taken[name]}'", "use another name"
+                )
             taken[name] = plugin
             r.namespaces.append((plugin, ns))
 
@@ -263,7 +311,9 @@ def _collect_events(r: PluginRegistry) -> None:
     for plugin, result in r.call("register_event_handlers"):
         for handler in _listed(result):
             if not isinstance(handler, EventHandler):
-                raise PluginError(plugin, f"register_event_handlers returned {handler!r}", "return marcus.EventHandler(...)")
+                raise PluginError(
+                    plugin, f"register_event_handlers returned {handler!r}", "return marcus.EventHandler(...)"
+                )
             r.event_handlers.append((plugin, handler))
 
 

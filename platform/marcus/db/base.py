@@ -41,7 +41,7 @@ class TenantScoped:
     __tenant_scoped__: ClassVar[bool] = True
 
     @declared_attr
-    def organization_id(cls) -> Mapped[uuid.UUID]:  # noqa: N805 - SQLAlchemy declared_attr
+    def organization_id(cls) -> Mapped[uuid.UUID]:
         return mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -71,9 +71,15 @@ class Database:
     def __init__(self, settings: Settings, *, admin_url: str) -> None:
         app_url = settings.app_database_url or role_url(admin_url, settings.db_app_role)
         platform_url = settings.platform_database_url or role_url(admin_url, settings.db_platform_role)
-        pool = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_max_overflow, "pool_pre_ping": True}
+        pool = {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_max_overflow,
+            "pool_pre_ping": True,
+        }
         self.app_engine: AsyncEngine = create_async_engine(to_async_url(app_url), **pool)
-        self.platform_engine: AsyncEngine = create_async_engine(to_async_url(platform_url), pool_size=3, pool_pre_ping=True)
+        self.platform_engine: AsyncEngine = create_async_engine(
+            to_async_url(platform_url), pool_size=3, pool_pre_ping=True
+        )
         self._tenant_sessions = async_sessionmaker(
             self.app_engine, expire_on_commit=False, sync_session_class=TenantSession
         )

@@ -44,7 +44,9 @@ def sync_url(url: str) -> str:
     return to_async_url(url)  # psycopg 3 serves both the sync and the async engine
 
 
-def upgrade(admin_url: str, settings: Settings, sources: Sequence[MigrationSource] = (), *, revision: str = "heads") -> None:
+def upgrade(
+    admin_url: str, settings: Settings, sources: Sequence[MigrationSource] = (), *, revision: str = "heads"
+) -> None:
     """Create the database and roles where allowed, upgrade every branch, grant the app roles."""
     ensure_database(admin_url)
     ensure_roles(admin_url, settings)

@@ -27,13 +27,15 @@ def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
+def _maintenance_url(admin_url: str) -> str:
+    return libpq_url(make_url(admin_url).set(database="postgres").render_as_string(hide_password=False))
+
+
 def ensure_database(admin_url: str) -> None:
     """Create the database named in ``admin_url`` when it does not exist yet."""
-    url = make_url(admin_url)
-    name = url.database
+    name = make_url(admin_url).database
     assert name, "the database URL must name a database"
-    maintenance = libpq_url(url.set(database="postgres").render_as_string(hide_password=False))
-    with psycopg.connect(maintenance, autocommit=True) as conn:
+    with psycopg.connect(_maintenance_url(admin_url), autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -52,14 +54,20 @@ def _ensure_role(conn: psycopg.Connection[tuple[object, ...]], name: str, attrib
 
 def ensure_roles(admin_url: str, settings: Settings) -> bool:
     """Create or correct the three roles and their grants; False when the admin may not (managed)."""
-    owner, app, platform = (sql.Identifier(r) for r in (settings.db_owner_role, settings.db_app_role, settings.db_platform_role))
+    roles = (settings.db_owner_role, settings.db_app_role, settings.db_platform_role)
+    owner, app, platform = (sql.Identifier(r) for r in roles)
     database = sql.Identifier(make_url(admin_url).database or "postgres")
-    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
+    with psycopg.connect(_maintenance_url(admin_url), autocommit=True) as conn:
         if not _may_create_roles(conn):
             return False
-        _ensure_role(conn, settings.db_owner_role, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE")
-        _ensure_role(conn, settings.db_app_role, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOINHERIT")
-        _ensure_role(conn, settings.db_platform_role, "LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOINHERIT")
+        with conn.transaction():
+            # Roles are cluster-wide and advisory locks per database: lock in the maintenance
+            # database so parallel setups (test runs, replicas) do not race on ALTER ROLE.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('marcus.ensure_roles'))")
+            _ensure_role(conn, settings.db_owner_role, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE")
+            _ensure_role(conn, settings.db_app_role, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOINHERIT")
+            _ensure_role(conn, settings.db_platform_role, "LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOINHERIT")
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
         for statement in (
             "GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {owner}, {app}, {platform}",
             "GRANT USAGE, CREATE ON SCHEMA public TO {owner}",
@@ -95,7 +103,10 @@ async def app_role_problems(engine: AsyncEngine) -> list[str]:
             )
         ).one()
     role, superuser, bypass, owned = row
-    fix = f"connect the app as a role without these rights (see docs/operations.md), e.g. ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS"
+    fix = (
+        "connect the app as a role without these rights (see docs/operations.md), "
+        f"e.g. ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS"
+    )
     problems = []
     if superuser:
         problems.append(f"the app role '{role}' is a superuser, which bypasses row-level security: {fix}")

@@ -1,13 +1,13 @@
 """Declarative tenant manifests: ``tenants/<slug>.toml`` files applied idempotently.
 
-    slug = "default"
-    name = "Marcus"
-    status = "active"            # or "suspended"
-    domains = ["book.example.com"]
-    owner_email = "owner@example.com"   # optional: who should own the workspace
-    [settings]                   # workspace settings (time zone, currency, ...)
-    time_zone = "Europe/Paris"
-    [plugins.appointments]       # each table enables one plugin, with its settings
+slug = "default"
+name = "Marcus"
+status = "active"            # or "suspended"
+domains = ["book.example.com"]
+owner_email = "owner@example.com"   # optional: who should own the workspace
+[settings]                   # workspace settings (time zone, currency, ...)
+time_zone = "Europe/Paris"
+[plugins.appointments]       # each table enables one plugin, with its settings
 """
 
 from __future__ import annotations
@@ -68,9 +68,14 @@ def read_manifest(path: Path) -> TenantManifest:
     if not isinstance(plugins, dict) or not all(isinstance(v, dict) for v in plugins.values()):
         raise Invalid(f"{path}: [plugins.<name>] tables enable plugins", code="invalid_manifest")
     return TenantManifest(
-        path=path, slug=data["slug"], name=data["name"], status=data.get("status", ACTIVE),
-        domains=tuple(data.get("domains", ())), owner_email=data.get("owner_email"),
-        settings=dict(data.get("settings", {})), plugins=plugins,
+        path=path,
+        slug=data["slug"],
+        name=data["name"],
+        status=data.get("status", ACTIVE),
+        domains=tuple(data.get("domains", ())),
+        owner_email=data.get("owner_email"),
+        settings=dict(data.get("settings", {})),
+        plugins=plugins,
     )
 
 
@@ -83,8 +88,13 @@ async def apply_manifest(session: AsyncSession, registry: PluginRegistry, manife
     org = await session.scalar(select(Organization).where(Organization.slug == manifest.slug))
     if org is None:
         org = await service.create_organization(
-            session, registry, slug=manifest.slug, name=manifest.name, plugins=manifest.plugins,
-            settings=manifest.settings, domains=manifest.domains,
+            session,
+            registry,
+            slug=manifest.slug,
+            name=manifest.name,
+            plugins=manifest.plugins,
+            settings=manifest.settings,
+            domains=manifest.domains,
         )
         await service.set_status(session, org, manifest.status)
         return f"created {manifest.slug}"

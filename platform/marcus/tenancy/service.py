@@ -31,7 +31,8 @@ def check_slug(slug: str) -> str:
     if not SLUG.match(slug):
         raise Invalid(
             "A slug is 3-63 lowercase letters, digits or dashes, not starting or ending with a dash.",
-            code="invalid_slug", errors=[{"field": "slug", "message": "invalid slug"}],
+            code="invalid_slug",
+            errors=[{"field": "slug", "message": "invalid slug"}],
         )
     if slug in RESERVED_SLUGS:
         raise Invalid(f"'{slug}' is reserved.", code="reserved_slug", errors=[{"field": "slug", "message": "reserved"}])
@@ -55,12 +56,19 @@ def validate_plugin_settings(registry: PluginRegistry, plugin: str, settings: Ma
         return model.model_validate(dict(settings)).model_dump(mode="json")
     except ValidationError as exc:
         errors = [{"field": f"{plugin}." + ".".join(map(str, e["loc"])), "message": e["msg"]} for e in exc.errors()]
-        raise Invalid(f"Invalid settings for plugin '{plugin}'.", code="invalid_plugin_settings", errors=errors) from exc
+        raise Invalid(
+            f"Invalid settings for plugin '{plugin}'.", code="invalid_plugin_settings", errors=errors
+        ) from exc
 
 
 async def create_organization(
-    session: AsyncSession, registry: PluginRegistry, *, slug: str, name: str,
-    plugins: Mapping[str, Mapping[str, Any]] | None = None, settings: Mapping[str, Any] | None = None,
+    session: AsyncSession,
+    registry: PluginRegistry,
+    *,
+    slug: str,
+    name: str,
+    plugins: Mapping[str, Mapping[str, Any]] | None = None,
+    settings: Mapping[str, Any] | None = None,
     domains: Sequence[str] = (),
 ) -> Organization:
     """Provision a workspace in the session's transaction (platform session)."""
@@ -77,12 +85,18 @@ async def create_organization(
 
 
 async def set_plugins(
-    session: AsyncSession, registry: PluginRegistry, org: Organization, wanted: Mapping[str, Mapping[str, Any]]
+    session: AsyncSession,
+    registry: PluginRegistry,
+    org: Organization,
+    wanted: Mapping[str, Mapping[str, Any]],
 ) -> list[str]:
     """Enable exactly ``wanted`` (plugin -> settings) for ``org``; newly enabled plugins are provisioned."""
     validated = {name: validate_plugin_settings(registry, name, cfg) for name, cfg in wanted.items()}
     _require_dependencies(registry, set(validated))
-    rows = {r.plugin: r for r in await session.scalars(select(OrganizationPlugin).where(OrganizationPlugin.organization_id == org.id))}
+    rows = {
+        r.plugin: r
+        for r in await session.scalars(select(OrganizationPlugin).where(OrganizationPlugin.organization_id == org.id))
+    }
     newly = []
     for name, cfg in validated.items():
         row = rows.get(name)
@@ -107,7 +121,9 @@ def _require_dependencies(registry: PluginRegistry, enabled: set[str]) -> None:
             raise Invalid(f"Plugin '{name}' needs {', '.join(missing)} enabled too.", code="plugin_dependency_disabled")
 
 
-async def _provision(session: AsyncSession, registry: PluginRegistry, org: Organization, plugins: Sequence[str]) -> None:
+async def _provision(
+    session: AsyncSession, registry: PluginRegistry, org: Organization, plugins: Sequence[str]
+) -> None:
     wanted = set(plugins)
     for plugin, coroutine in registry.call("provision_tenant", session=session, organization=org):
         if plugin in wanted:
@@ -123,12 +139,20 @@ async def set_domains(session: AsyncSession, org: Organization, domains: Sequenc
         if not DOMAIN.match(domain):
             raise Invalid(f"'{domain}' is not a valid host name.", code="invalid_domain")
     taken = await session.scalar(
-        select(OrganizationDomain.domain).where(OrganizationDomain.domain.in_(clean), OrganizationDomain.organization_id != org.id)
+        select(OrganizationDomain.domain).where(
+            OrganizationDomain.domain.in_(clean), OrganizationDomain.organization_id != org.id
+        )
     )
     if taken:
         raise Conflict(f"The domain '{taken}' already serves another workspace.", code="domain_taken")
-    await session.execute(delete(OrganizationDomain).where(OrganizationDomain.organization_id == org.id, OrganizationDomain.domain.not_in(clean)))
-    existing = set(await session.scalars(select(OrganizationDomain.domain).where(OrganizationDomain.organization_id == org.id)))
+    await session.execute(
+        delete(OrganizationDomain).where(
+            OrganizationDomain.organization_id == org.id, OrganizationDomain.domain.not_in(clean)
+        )
+    )
+    existing = set(
+        await session.scalars(select(OrganizationDomain.domain).where(OrganizationDomain.organization_id == org.id))
+    )
     for i, domain in enumerate(clean):
         if domain not in existing:
             session.add(OrganizationDomain(organization_id=org.id, domain=domain, is_primary=i == 0))

@@ -1,0 +1,1 @@
+"""Identity: users of a workspace (``models``), the authenticated caller (``principal``)."""
