@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from marcus.config import Settings
 from marcus.db import migrate
@@ -127,7 +128,10 @@ def db_upgrade() -> None:
 def db_status() -> None:
     """Show whether every migration branch is at its head."""
     _, admin_url, registry = _prepare()
-    applied, heads = migrate.current_heads(admin_url, registry.migrations)
+    try:
+        applied, heads = migrate.current_heads(admin_url, registry.migrations)
+    except OperationalError as exc:
+        raise _fail(f"cannot read the database ({str(exc.orig).strip()}); `marcus db upgrade` creates it") from exc
     for head in sorted(heads):
         typer.echo(f"{head}: {'applied' if head in applied else 'PENDING'}")
     if applied != heads:

@@ -105,7 +105,7 @@ async def running_app(
     app = create_app(cfg, plugins=database.plugins if plugins is None else plugins)
     async with (
         LifespanManager(app.api),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://localhost") as client,
     ):
         yield Harness(app=app, client=client)
 
