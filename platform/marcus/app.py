@@ -29,6 +29,7 @@ from marcus.logs import RequestIdMiddleware
 from marcus.plugins import PluginRegistry, load_plugins
 from marcus.realtime import gate_namespace
 from marcus.tenancy.resolver import TenantResolver
+from marcus.worker import background
 
 log = logging.getLogger("marcus.app")
 API_PREFIX = "/api/v1"
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
     manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
     sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=settings.cors_origins, client_manager=manager)
     kernel = Kernel(settings=settings, admin_url=admin_url, db=db, plugins=registry, tenants=resolver, sio=sio)
+    _wire_events(kernel)
     api = FastAPI(title="Marcus", version=version("marcus-platform"), lifespan=_lifespan(kernel))
     api.state.kernel = kernel
     install_error_handlers(api)
@@ -95,6 +97,15 @@ def _mount_plugins(api: FastAPI, sio: socketio.AsyncServer, registry: PluginRegi
         sio.register_namespace(gate_namespace(namespace, plugin, resolver))
 
 
+def _wire_events(kernel: Kernel) -> None:
+    bus = kernel.events
+    bus.kernel = kernel
+    bus.add_types(kernel.plugins.event_types.values())
+    for plugin, handler in kernel.plugins.event_handlers:
+        bus.subscribe(handler, plugin=plugin)
+    kernel.db.bus = bus
+
+
 def _lifespan(kernel: Kernel) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +116,8 @@ def _lifespan(kernel: Kernel) -> Any:
             for plugin, manager in kernel.plugins.call("plugin_lifespan", app=kernel):
                 log.info("entering lifespan of plugin %s", plugin)
                 await stack.enter_async_context(_as_context(manager))
+            if kernel.settings.worker:
+                await stack.enter_async_context(background(kernel))
             yield
         await kernel.db.dispose()
 

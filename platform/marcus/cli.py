@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 import time
 from collections.abc import Coroutine
@@ -89,6 +90,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on (MARCUS_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (MARCUS_PORT).")] = None,
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate", help="Upgrade the database first.")] = True,
+    worker: Annotated[
+        bool, typer.Option("--worker/--no-worker", help="Run the background worker in this process (MARCUS_WORKER).")
+    ] = True,
 ) -> None:
     """Migrate, sync tenants/ and serve the API, the portal and Socket.IO with uvicorn."""
     import uvicorn
@@ -108,13 +112,38 @@ def serve(
         raise _fail("refusing to serve:\n  " + "\n  ".join(problems))
     host, port = host or settings.host, port or settings.port
     _say(f"Marcus is starting on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    settings = settings.model_copy(update={"database_url": admin_url, "worker": worker and settings.worker})
     uvicorn.run(
-        create_app(settings.model_copy(update={"database_url": admin_url})),
+        create_app(settings),
         host=host,
         port=port,
         log_config=None,
         access_log=False,
     )
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run the background worker (outbox relay, mail, jobs) without serving HTTP; stop with SIGTERM/Ctrl-C."""
+    from marcus.app import create_app
+    from marcus.worker import run_until
+
+    settings, admin_url, _ = _prepare()
+    configure_logging(settings.log_level, json_output=settings.log_json)
+    kernel = create_app(settings.model_copy(update={"database_url": admin_url})).kernel
+    _say("Marcus worker running (Ctrl-C to stop)")
+    asyncio.run(_work(kernel, run_until))
+
+
+async def _work(kernel: Any, run_until: Any) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await run_until(kernel, stop)
+    finally:
+        await kernel.db.dispose()
 
 
 @db_app.command("upgrade")

@@ -48,6 +48,37 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
 
+    # Background work (outbox relay, mail, jobs) inside the API process; `marcus worker` runs it apart.
+    worker: bool = True
+    relay_poll_interval: float = Field(default=1.0, gt=0)
+
+    # Identity: token lifetimes (seconds), one-time codes, password hashing cost, uploads.
+    access_token_ttl: int = Field(default=900, ge=30)
+    refresh_token_ttl: int = Field(default=30 * 24 * 3600, ge=60)
+    code_ttl: int = Field(default=600, ge=60)
+    code_max_attempts: int = Field(default=5, ge=1)
+    code_resend_interval: int = Field(default=60, ge=0)
+    argon2_time_cost: int = Field(default=3, ge=1)
+    argon2_memory_cost: int = Field(default=65536, ge=8)
+    argon2_parallelism: int = Field(default=4, ge=1)
+    avatar_max_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)
+    default_plugins: list[str] = []
+    # Rate limits: rule name -> "COUNT/SECONDS" overriding marcus.ratelimit.DEFAULT_RULES.
+    rate_limits: dict[str, str] = {}
+    rate_limit_enabled: bool = True
+
+    # Mail: SMTP (STARTTLS) when smtp_host is set, else .eml files under data_dir/mail.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Marcus <no-reply@localhost>"
+    smtp_starttls: bool = True
+    smtp_timeout: float = Field(default=30.0, gt=0)
+    mail_max_attempts: int = Field(default=5, ge=1)
+    mail_retry_base: float = Field(default=30.0, ge=0)
+    mail_poll_interval: float = Field(default=30.0, gt=0)
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.env == "prod" and self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS:

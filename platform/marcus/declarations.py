@@ -64,7 +64,9 @@ class MigrationSource:
 
 @dataclass(frozen=True, kw_only=True)
 class EventHandler:
-    """Run ``handler(event, session)`` for events named ``event`` (``*`` for all).
+    """Run ``await handler(event, context)`` for events named ``event`` (``*`` for all).
+
+    ``context`` is a ``marcus.EventContext``: event id, tenant, actor and a tenant session.
 
     ``same_transaction=True`` runs it inside the publisher's transaction; otherwise the
     outbox relay runs it after commit, at least once, idempotent by event id.

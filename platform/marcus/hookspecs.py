@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from marcus.events.model import Event
     from marcus.declarations import DashboardWidget, EventHandler, Job, MigrationSource, PageSet, Permission
     from marcus.tenancy.models import Organization
 
@@ -78,8 +79,11 @@ def register_socketio_namespaces() -> Sequence[Any]:
 
 
 @hookspec
-def register_event_types() -> Sequence[str]:
-    """Return the dotted, past-tense event names the plugin publishes (``appointments.booked``)."""
+def register_event_types() -> Sequence[type[Event]]:
+    """Return the ``marcus.Event`` subclasses the plugin publishes, named ``<plugin>.<past_tense>``.
+
+    ``publish()`` refuses an unregistered event; the relay parses payloads back into these classes.
+    """
 
 
 @hookspec

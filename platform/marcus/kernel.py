@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from marcus.config import Settings
 from marcus.db.engine import Database
+from marcus.events.bus import EventBus
 from marcus.plugins import PluginRegistry
 from marcus.tenancy.resolver import TenantResolver
 
@@ -21,3 +22,4 @@ class Kernel:
     plugins: PluginRegistry
     tenants: TenantResolver
     sio: Any
+    events: EventBus = field(default_factory=EventBus)

@@ -21,6 +21,7 @@ from fastapi import APIRouter
 
 from marcus import hookspecs
 from marcus.db.base import Base
+from marcus.events.model import EVENT_NAME, Event
 from marcus.declarations import (
     PERMISSION_NAME,
     PLUGIN_NAME,
@@ -67,7 +68,7 @@ class PluginRegistry:
     migrations: list[MigrationSource] = field(default_factory=list)
     permissions: dict[str, Permission] = field(default_factory=dict)
     namespaces: list[tuple[str, Any]] = field(default_factory=list)
-    event_types: dict[str, str] = field(default_factory=dict)
+    event_types: dict[str, type[Event]] = field(default_factory=dict)
     event_handlers: list[tuple[str, EventHandler]] = field(default_factory=list)
     widgets: dict[str, DashboardWidget] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
@@ -305,15 +306,18 @@ def _collect_namespaces(r: PluginRegistry) -> None:
 
 def _collect_events(r: PluginRegistry) -> None:
     for plugin, result in r.call("register_event_types"):
-        for name in _listed(result):
-            _claim(r.event_types, name, plugin, "event type", lambda p: p)
-            r.event_types[name] = plugin
+        for cls in _listed(result):
+            name = getattr(cls, "name", None)
+            if not (isinstance(cls, type) and issubclass(cls, Event) and isinstance(name, str)):
+                raise PluginError(plugin, f"register_event_types returned {cls!r}", "return marcus.Event subclasses")
+            if not EVENT_NAME.match(name):
+                raise PluginError(plugin, f"event name '{name}' is not dotted", f"name it '{plugin}.<past_tense>'")
+            _claim(r.event_types, name, plugin, "event type", lambda c: c.__module__)
+            r.event_types[name] = cls
     for plugin, result in r.call("register_event_handlers"):
         for handler in _listed(result):
             if not isinstance(handler, EventHandler):
-                raise PluginError(
-                    plugin, f"register_event_handlers returned {handler!r}", "return marcus.EventHandler(...)"
-                )
+                raise PluginError(plugin, f"register_event_handlers returned {handler!r}", "return marcus.EventHandler(...)")
             r.event_handlers.append((plugin, handler))
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from marcus.config import Settings
 
 ORG_KEY = "org_id"
+BUS_KEY = "marcus.bus"
 BIND_SQL = "SELECT set_config('marcus.org_id', %s, true)"
 
 
@@ -84,11 +85,13 @@ class Database:
             self.app_engine, expire_on_commit=False, sync_session_class=TenantSession
         )
         self._platform_sessions = async_sessionmaker(self.platform_engine, expire_on_commit=False)
+        self.bus: Any = None  # the kernel's EventBus, handed to every tenant session for publish()
 
     def tenant_session(self, org_id: uuid.UUID) -> AsyncSession:
         """A session whose every transaction is bound to ``org_id`` (row-level security applies)."""
         session = self._tenant_sessions()
         session.info[ORG_KEY] = org_id
+        session.info[BUS_KEY] = self.bus
         return session
 
     def unbound_session(self) -> AsyncSession:

@@ -26,6 +26,7 @@ SELECT o.id, o.slug, o.name, o.status, o.settings,
 FROM organizations o
 """
 BY_SLUG = text(_LOOKUP + "WHERE o.slug = :key")
+BY_ID = text(_LOOKUP + "WHERE o.id = CAST(:key AS uuid)")
 BY_DOMAIN = text(_LOOKUP + "JOIN organization_domains d ON d.organization_id = o.id WHERE d.domain = :key")
 
 
@@ -76,6 +77,11 @@ class TenantResolver:
     async def by_slug(self, slug: str) -> Tenant:
         return self._active(await self._lookup("slug", slug), f"workspace '{slug}'")
 
+    async def plugins_of(self, org_id: uuid.UUID) -> frozenset[str]:
+        """The plugins ``org_id`` has enabled (empty for an unknown organization)."""
+        tenant = await self._lookup("id", str(org_id))
+        return frozenset(tenant.plugins) if tenant else frozenset()
+
     @staticmethod
     def _active(tenant: Tenant | None, what: str) -> Tenant:
         if tenant is None:
@@ -89,7 +95,7 @@ class TenantResolver:
         hit = self._cache.get((kind, key))
         if hit and hit[0] > now:
             return hit[1]
-        query = BY_SLUG if kind == "slug" else BY_DOMAIN
+        query = {"slug": BY_SLUG, "domain": BY_DOMAIN, "id": BY_ID}[kind]
         async with self.db.platform_engine.connect() as conn:
             row = (await conn.execute(query, {"key": key})).mappings().first()
         tenant = Tenant(**row) if row else None

@@ -116,13 +116,17 @@ async def create_tenant(
     plugins: Mapping[str, Mapping[str, Any]] | Sequence[str] = (),
     domains: Sequence[str] = (),
     organization: Organization | None = None,
+    installed: Sequence[object] | None = None,
 ) -> Organization:
-    """Persist a workspace (from ``OrganizationFactory`` defaults) with plugins enabled."""
+    """Persist a workspace (from ``OrganizationFactory`` defaults) with plugins enabled.
+
+    ``installed`` lists the plugin modules to validate against (default: the database's).
+    """
     from marcus.testing.factories import OrganizationFactory
 
     org = organization or OrganizationFactory.build()
     wanted = dict(plugins) if isinstance(plugins, Mapping) else {p: {} for p in plugins}
-    registry = load_plugins(database.plugins)
+    registry = load_plugins(database.plugins if installed is None else installed)
     async with database.db.platform_session() as session, session.begin():
         created = await service.create_organization(
             session,
