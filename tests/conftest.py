@@ -38,3 +38,16 @@ async def example_database(
     database = marcus_make_database([example_plugin])
     yield database
     await database.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """MARCUS_TEST_REDIS_URL; Redis tests skip without it, except in CI where they are required."""
+    import os
+
+    url = os.environ.get("MARCUS_TEST_REDIS_URL")
+    if not url:
+        if os.environ.get("CI"):
+            pytest.fail("MARCUS_TEST_REDIS_URL must be set in CI: the multi-replica tests are required")
+        pytest.skip("set MARCUS_TEST_REDIS_URL to run the multi-replica tests")
+    return url

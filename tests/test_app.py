@@ -77,9 +77,10 @@ async def test_unexpected_errors_are_500_problems_without_internals(example_data
         assert (await h.client.get("/api/v1/boom/boom")).status_code == 404
         h.kernel.tenants.invalidate()
         async with h.kernel.db.platform_session() as session, session.begin():
+            from sqlalchemy import select
+
             from marcus.tenancy import service
             from marcus.tenancy.models import Organization
-            from sqlalchemy import select
 
             org = await session.scalar(select(Organization).where(Organization.slug == "default"))
             if org is None:

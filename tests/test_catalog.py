@@ -29,7 +29,9 @@ async def test_the_catalog_check_catches_an_unprotected_table(example_database):
     try:
         async with engine.connect() as conn:
             tx = await conn.begin()
-            await conn.execute(text("CREATE TABLE leaky (organization_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (id))"))
+            await conn.execute(
+                text("CREATE TABLE leaky (organization_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (id))")
+            )
             await conn.execute(text("ALTER TABLE leaky ENABLE ROW LEVEL SECURITY"))
             await conn.execute(text("CREATE INDEX ix_leaky_id ON leaky (id)"))
             await conn.execute(text("CREATE VIEW leaky_view AS SELECT * FROM leaky"))

@@ -74,7 +74,10 @@ def test_serve_brings_up_a_healthy_app(cli_env):
         port = s.getsockname()[1]
     process = subprocess.Popen(
         [sys.executable, "-c", "from marcus.cli import main; main()", "serve", "--port", str(port)],
-        env={**os.environ, **cli_env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, **cli_env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

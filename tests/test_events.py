@@ -76,8 +76,12 @@ async def _row(database, event_id):
         return await session.scalar(select(OutboxEvent).where(OutboxEvent.id == event_id))
 
 
-async def test_committed_event_is_delivered_after_commit(example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory):
-    org = await tenant_factory(database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger])
+async def test_committed_event_is_delivered_after_commit(
+    example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory
+):
+    org = await tenant_factory(
+        database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger]
+    )
     async with marcus_app_factory(example_database, plugins=[example_plugin, ledger], relay_poll_interval=30.0) as h:
         event_id = await _publish(h, org, "first")
         for _ in range(100):  # woken by the commit, not by the 30 s poll
@@ -94,8 +98,12 @@ async def test_committed_event_is_delivered_after_commit(example_database, examp
     assert names == ["from-event:first"]
 
 
-async def test_rolled_back_event_never_happened(example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory):
-    org = await tenant_factory(database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger])
+async def test_rolled_back_event_never_happened(
+    example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory
+):
+    org = await tenant_factory(
+        database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger]
+    )
     async with marcus_app_factory(example_database, plugins=[example_plugin, ledger], worker=False) as h:
         with pytest.raises(RuntimeError, match="changed my mind"):
             async with h.kernel.db.tenant_transaction(org.id) as session:
@@ -108,7 +116,9 @@ async def test_rolled_back_event_never_happened(example_database, example_plugin
 async def test_crash_between_commit_and_dispatch_delivers_on_next_run_once_each(
     example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory
 ):
-    org = await tenant_factory(database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger])
+    org = await tenant_factory(
+        database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger]
+    )
     async with marcus_app_factory(example_database, plugins=[example_plugin, ledger], worker=False) as h:
         event_id = await _publish(h, org, "survivor")  # committed; no relay ran ("the process died")
         assert (await _row(example_database, event_id)).status == "pending"
@@ -131,7 +141,9 @@ async def test_crash_between_commit_and_dispatch_delivers_on_next_run_once_each(
         assert await relay_for(h.kernel).run_once() == 0
     assert sorted(c[0] for c in recorder.calls) == ["a", "b"]  # exactly once per subscriber
     async with example_database.db.platform_session() as session:
-        handlers = (await session.scalars(select(EventDelivery.handler).where(EventDelivery.event_id == event_id))).all()
+        handlers = (
+            await session.scalars(select(EventDelivery.handler).where(EventDelivery.event_id == event_id))
+        ).all()
     assert len(handlers) == 2
     assert (await _row(example_database, event_id)).status == "done"
 
@@ -139,7 +151,9 @@ async def test_crash_between_commit_and_dispatch_delivers_on_next_run_once_each(
 async def test_failing_subscriber_is_retried_with_backoff_without_repeating_others(
     example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory
 ):
-    org = await tenant_factory(database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger])
+    org = await tenant_factory(
+        database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger]
+    )
     recorder.fail_b = 1
     async with marcus_app_factory(example_database, plugins=[example_plugin, ledger], worker=False) as h:
         event_id = await _publish(h, org, "flaky")
@@ -149,14 +163,20 @@ async def test_failing_subscriber_is_retried_with_backoff_without_repeating_othe
         assert "subscriber b is down" in row.last_error
         assert row.next_attempt_at > row.created_at
         async with example_database.db.platform_session() as session, session.begin():
-            await session.execute(text("UPDATE event_outbox SET next_attempt_at = now() WHERE id = :i"), {"i": event_id})
+            await session.execute(
+                text("UPDATE event_outbox SET next_attempt_at = now() WHERE id = :i"), {"i": event_id}
+            )
         await relay_for(h.kernel).run_once()
     assert sorted(c[0] for c in recorder.calls) == ["a", "b"]
     assert (await _row(example_database, event_id)).status == "done"
 
 
-async def test_event_failing_for_good_is_recorded(example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory):
-    org = await tenant_factory(database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger])
+async def test_event_failing_for_good_is_recorded(
+    example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory
+):
+    org = await tenant_factory(
+        database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger]
+    )
     recorder.fail_b = 99
     async with marcus_app_factory(example_database, plugins=[example_plugin, ledger], worker=False) as h:
         event_id = await _publish(h, org, "doomed")
@@ -164,14 +184,18 @@ async def test_event_failing_for_good_is_recorded(example_database, example_plug
         relay.max_attempts = 2
         for _ in range(2):
             async with example_database.db.platform_session() as session, session.begin():
-                await session.execute(text("UPDATE event_outbox SET next_attempt_at = now() WHERE id = :i"), {"i": event_id})
+                await session.execute(
+                    text("UPDATE event_outbox SET next_attempt_at = now() WHERE id = :i"), {"i": event_id}
+                )
             await relay.run_once()
     row = await _row(example_database, event_id)
     assert (row.status, row.attempts) == ("failed", 2)
     assert [c[0] for c in recorder.calls] == ["a"]
 
 
-async def test_disabled_plugin_handlers_do_not_run(example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory):
+async def test_disabled_plugin_handlers_do_not_run(
+    example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory
+):
     org = await tenant_factory(database=example_database, plugins=["example"], installed=[example_plugin, ledger])
     async with marcus_app_factory(example_database, plugins=[example_plugin, ledger], worker=False) as h:
         event_id = await _publish(h, org, "ignored")
@@ -198,22 +222,39 @@ async def test_same_transaction_handler_can_veto(example_database, example_plugi
         async with h.kernel.db.tenant_transaction(org.id) as session:
             await publish(session, Entered(label="fine"))
         async with h.kernel.db.platform_session() as session:
-            labels = (await session.execute(
-                text("SELECT payload->>'label' FROM event_outbox WHERE organization_id = :o"), {"o": org.id}
-            )).scalars().all()
+            labels = (
+                (
+                    await session.execute(
+                        text("SELECT payload->>'label' FROM event_outbox WHERE organization_id = :o"), {"o": org.id}
+                    )
+                )
+                .scalars()
+                .all()
+            )
     assert labels == ["fine"]
 
 
-async def test_unregistered_event_is_refused(example_database, example_plugin, ledger, tenant_factory, marcus_app_factory):
-    org = await tenant_factory(database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger])
+async def test_unregistered_event_is_refused(
+    example_database, example_plugin, ledger, tenant_factory, marcus_app_factory
+):
+    org = await tenant_factory(
+        database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger]
+    )
     async with marcus_app_factory(example_database, plugins=[example_plugin, ledger], worker=False) as h:
         async with h.kernel.db.tenant_session(org.id) as session:
             with pytest.raises(UnknownEvent, match="ledger.unknown"):
                 await publish(session, Unregistered())
 
 
-async def test_concurrent_relays_deliver_each_event_once(example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory):
-    orgs = [await tenant_factory(database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger]) for _ in range(3)]
+async def test_concurrent_relays_deliver_each_event_once(
+    example_database, example_plugin, ledger, recorder, tenant_factory, marcus_app_factory
+):
+    orgs = [
+        await tenant_factory(
+            database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger]
+        )
+        for _ in range(3)
+    ]
     async with marcus_app_factory(example_database, plugins=[example_plugin, ledger], worker=False) as h:
         for i in range(30):
             await _publish(h, orgs[i % 3], f"e{i}")
@@ -228,8 +269,12 @@ async def test_concurrent_relays_deliver_each_event_once(example_database, examp
 
 
 async def test_outbox_is_tenant_private(example_database, example_plugin, ledger, tenant_factory, marcus_app_factory):
-    a = await tenant_factory(database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger])
-    b = await tenant_factory(database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger])
+    a = await tenant_factory(
+        database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger]
+    )
+    b = await tenant_factory(
+        database=example_database, plugins=["example", "ledger"], installed=[example_plugin, ledger]
+    )
     async with marcus_app_factory(example_database, plugins=[example_plugin, ledger], worker=False) as h:
         await _publish(h, a, "secret")
         async with h.kernel.db.tenant_session(b.id) as session:

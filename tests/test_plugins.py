@@ -17,11 +17,15 @@ def manifest(name: str, *depends_on: str) -> marcus.PluginManifest:
     return marcus.PluginManifest(name=name, version="0.1.0", depends_on=depends_on)
 
 
-async def test_plugin_router_served_for_enabled_tenant_only(example_database, example_plugin, tenant_factory, marcus_app_factory):
+async def test_plugin_router_served_for_enabled_tenant_only(
+    example_database, example_plugin, tenant_factory, marcus_app_factory
+):
     enabled = await tenant_factory(database=example_database, plugins=["example"])
     disabled = await tenant_factory(database=example_database)
     async with marcus_app_factory(example_database) as h:
-        created = await h.client.post("/api/v1/example/projects", json={"name": "Roof"}, headers={"X-Tenant": enabled.slug})
+        created = await h.client.post(
+            "/api/v1/example/projects", json={"name": "Roof"}, headers={"X-Tenant": enabled.slug}
+        )
         assert created.status_code == 201, created.text
         listed = await h.client.get("/api/v1/example/projects", headers={"X-Tenant": enabled.slug})
         assert [p["name"] for p in listed.json()] == ["Roof"]
@@ -36,7 +40,9 @@ async def test_plugin_rows_are_invisible_to_other_tenants(example_database, tena
     a = await tenant_factory(database=example_database, plugins=["example"])
     b = await tenant_factory(database=example_database, plugins=["example"])
     async with marcus_app_factory(example_database) as h:
-        project = (await h.client.post("/api/v1/example/projects", json={"name": "A only"}, headers={"X-Tenant": a.slug})).json()
+        project = (
+            await h.client.post("/api/v1/example/projects", json={"name": "A only"}, headers={"X-Tenant": a.slug})
+        ).json()
         other = await h.client.get(f"/api/v1/example/projects/{project['id']}", headers={"X-Tenant": b.slug})
         assert other.status_code == 404
         assert (await h.client.get("/api/v1/example/projects", headers={"X-Tenant": b.slug})).json() == []
@@ -126,18 +132,23 @@ def test_bad_declarations_are_refused():
         load_plugins([wrong_router])
     missing_dir = make_plugin(
         manifest("nodir"),
-        register_migrations=lambda: marcus.MigrationSource(path=Path("/nonexistent") / str(uuid.uuid4()), branch="nodir"),
+        register_migrations=lambda: marcus.MigrationSource(
+            path=Path("/nonexistent") / str(uuid.uuid4()), branch="nodir"
+        ),
     )
     with pytest.raises(PluginError, match="plugin 'nodir'"):
         load_plugins([missing_dir])
     kernel_branch = make_plugin(
-        manifest("sneak"), register_migrations=lambda: marcus.MigrationSource(path=Path(__file__).parent, branch="kernel")
+        manifest("sneak"),
+        register_migrations=lambda: marcus.MigrationSource(path=Path(__file__).parent, branch="kernel"),
     )
     with pytest.raises(PluginError, match="branch 'kernel' is already used by the kernel"):
         load_plugins([kernel_branch])
     bad_grant = make_plugin(
         manifest("grants"),
-        register_permissions=lambda: [marcus.Permission(name="grants.x:read", description="d", grants={"janitor": "any"})],
+        register_permissions=lambda: [
+            marcus.Permission(name="grants.x:read", description="d", grants={"janitor": "any"})
+        ],
     )
     with pytest.raises(PluginError, match="unknown roles"):
         load_plugins([bad_grant])

@@ -15,8 +15,7 @@ from marcus.tenancy.models import Organization, OrganizationDomain, Organization
 
 
 async def _list_as(h, **headers):
-    response = await h.client.get("/api/v1/example/projects", headers=headers)
-    return response
+    return await h.client.get("/api/v1/example/projects", headers=headers)
 
 
 async def test_host_subdomain_custom_domain_header_and_default(example_database, tenant_factory, marcus_app_factory):
@@ -83,7 +82,9 @@ async def test_duplicate_slug_and_taken_domain_conflict(example_database, tenant
             await service.create_organization(session, registry, slug=org.slug, name="again")
     async with example_database.db.platform_session() as session, session.begin():
         with pytest.raises(Conflict, match="taken-example.org"):
-            await service.create_organization(session, registry, slug="other-one", name="x", domains=["taken-example.org"])
+            await service.create_organization(
+                session, registry, slug="other-one", name="x", domains=["taken-example.org"]
+            )
     async with example_database.db.platform_session() as session, session.begin():
         with pytest.raises(Invalid, match="not installed"):
             await service.create_organization(session, registry, slug="third-one", name="x", plugins={"ghost": {}})
@@ -111,9 +112,19 @@ async def test_manifest_sync_is_idempotent_and_applies_changes(example_database,
         orgs = (await session.scalars(select(Organization).where(Organization.slug == "acme-clinic"))).all()
         assert len(orgs) == 1
         assert orgs[0].settings["time_zone"] == "Europe/Paris"
-        domains = (await session.scalars(select(OrganizationDomain.domain).where(OrganizationDomain.organization_id == orgs[0].id))).all()
+        domains = (
+            await session.scalars(
+                select(OrganizationDomain.domain).where(OrganizationDomain.organization_id == orgs[0].id)
+            )
+        ).all()
         assert domains == ["acme-clinic.example.com"]
-        plugins = (await session.execute(select(OrganizationPlugin.plugin, OrganizationPlugin.enabled).where(OrganizationPlugin.organization_id == orgs[0].id))).all()
+        plugins = (
+            await session.execute(
+                select(OrganizationPlugin.plugin, OrganizationPlugin.enabled).where(
+                    OrganizationPlugin.organization_id == orgs[0].id
+                )
+            )
+        ).all()
         assert plugins == [("example", True)]
 
     write(tmp_path, "acme-clinic", 'slug = "acme-clinic"\nname = "Acme Health"\nstatus = "suspended"\n')
@@ -121,9 +132,15 @@ async def test_manifest_sync_is_idempotent_and_applies_changes(example_database,
     async with example_database.db.platform_session() as session:
         org = await session.scalar(select(Organization).where(Organization.slug == "acme-clinic"))
         assert (org.name, org.status) == ("Acme Health", "suspended")
-        enabled = (await session.scalars(select(OrganizationPlugin.enabled).where(OrganizationPlugin.organization_id == org.id))).all()
+        enabled = (
+            await session.scalars(
+                select(OrganizationPlugin.enabled).where(OrganizationPlugin.organization_id == org.id)
+            )
+        ).all()
         assert enabled == [False]
-        assert (await session.scalars(select(OrganizationDomain).where(OrganizationDomain.organization_id == org.id))).all() == []
+        assert (
+            await session.scalars(select(OrganizationDomain).where(OrganizationDomain.organization_id == org.id))
+        ).all() == []
 
 
 @pytest.mark.parametrize(

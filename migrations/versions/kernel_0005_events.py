@@ -1,7 +1,7 @@
 """Kernel: the event outbox and per-subscriber deliveries.
 
 Revision ID: kernel_0005
-Revises: kernel_0002
+Revises: kernel_0004
 Create Date: 2026-11-24
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 from marcus.db.rls import create_tenant_table, tenant_fk
 
 revision: str = "kernel_0005"
-down_revision: str | Sequence[str] | None = "kernel_0002"
+down_revision: str | Sequence[str] | None = "kernel_0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

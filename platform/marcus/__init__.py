@@ -3,7 +3,8 @@
 Parts: ``config`` (settings), ``db`` (engines, sessions, tenant-scoped models, RLS helpers),
 ``tenancy`` (organizations, resolution, manifests), ``plugins`` / ``hookspecs`` (the plugin
 system), ``errors`` (domain errors rendered as problem details), ``deps`` (FastAPI
-dependencies), ``app`` (``create_app``) and ``cli``. Plugins import only from here.
+dependencies), ``rbac`` (authorization: ``require``, ``Grant``), ``app`` (``create_app``) and
+``cli``. Plugins import only from here.
 """
 
 from marcus.db.base import Base, TenantScoped, new_id
@@ -20,6 +21,7 @@ from marcus.declarations import (
 from marcus.deps import CurrentTenant, SessionDep
 from marcus.errors import Conflict, Forbidden, Invalid, MarcusError, NotFound, Unauthorized
 from marcus.hookspecs import hookimpl
+from marcus.rbac import Grant, require
 from marcus.tenancy.models import Organization
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "DashboardWidget",
     "EventHandler",
     "Forbidden",
+    "Grant",
     "Invalid",
     "Job",
     "MarcusError",
@@ -45,5 +48,6 @@ __all__ = [
     "enable_tenant_rls",
     "hookimpl",
     "new_id",
+    "require",
     "tenant_fk",
 ]

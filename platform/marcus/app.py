@@ -19,15 +19,27 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from marcus.config import Settings
+from marcus.dashboard.router import router as dashboard_router
 from marcus.db.embedded import start_embedded
 from marcus.db.engine import Database
 from marcus.db.roles import app_role_problems
 from marcus.deps import KernelDep, plugin_enabled
 from marcus.errors import Unavailable, install_error_handlers
+from marcus.identity import identity_lifespan, identity_routers
 from marcus.kernel import Kernel
 from marcus.logs import RequestIdMiddleware
-from marcus.plugins import PluginRegistry, load_plugins
-from marcus.realtime import gate_namespace
+from marcus.mail.sender import MailSender
+from marcus.notifications.handlers import KERNEL_EVENTS, kernel_handlers
+from marcus.notifications.router import activities as activities_router
+from marcus.notifications.router import notifications as notifications_router
+from marcus.plugins import load_plugins
+from marcus.ratelimit import RateLimited, RateLimiter, rate_limited_handler
+from marcus.rbac.deps import verify_routes
+from marcus.rbac.enforcer import PolicyEnforcer
+from marcus.rbac.router import router as roles_router
+from marcus.realtime import Hub, gate_namespace
+from marcus.realtime.namespace import NotificationsNamespace
+from marcus.realtime.websocket import router as websocket_router
 from marcus.tenancy.resolver import TenantResolver
 from marcus.worker import background
 
@@ -72,10 +84,15 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
     manager = socketio.AsyncRedisManager(settings.redis_url) if settings.redis_url else None
     sio = socketio.AsyncServer(async_mode="asgi", cors_allowed_origins=settings.cors_origins, client_manager=manager)
     kernel = Kernel(settings=settings, admin_url=admin_url, db=db, plugins=registry, tenants=resolver, sio=sio)
+    kernel.rbac = PolicyEnforcer.from_settings(db, registry.permissions, settings)
     _wire_events(kernel)
+    kernel.hub = Hub(sio, settings.redis_url)
+    kernel.limiter, kernel.mail = RateLimiter(settings), MailSender(db, settings)
+    sio.register_namespace(NotificationsNamespace(kernel))
     api = FastAPI(title="Marcus", version=version("marcus-platform"), lifespan=_lifespan(kernel))
     api.state.kernel = kernel
     install_error_handlers(api)
+    api.add_exception_handler(RateLimited, rate_limited_handler)
     if settings.cors_origins:
         api.add_middleware(
             CORSMiddleware,
@@ -86,21 +103,31 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
         )
     api.add_middleware(RequestIdMiddleware)
     api.include_router(_health_router())
-    _mount_plugins(api, sio, registry, resolver)
+    for router in (notifications_router, activities_router, dashboard_router, websocket_router):
+        api.include_router(router)
+    api.include_router(roles_router, prefix=f"{API_PREFIX}/roles")
+    for router in identity_routers(settings):
+        api.include_router(router, prefix=API_PREFIX)
+    _mount_plugins(api, kernel)
+    verify_routes(api, kernel.rbac.permissions)
     return MarcusApp(sio, api, kernel)
 
 
-def _mount_plugins(api: FastAPI, sio: socketio.AsyncServer, registry: PluginRegistry, resolver: TenantResolver) -> None:
+def _mount_plugins(api: FastAPI, kernel: Kernel) -> None:
+    registry, sio = kernel.plugins, kernel.sio
     for plugin, router in registry.routers:
         api.include_router(router, prefix=f"{API_PREFIX}/{plugin}", dependencies=[Depends(plugin_enabled(plugin))])
     for plugin, namespace in registry.namespaces:
-        sio.register_namespace(gate_namespace(namespace, plugin, resolver))
+        sio.register_namespace(gate_namespace(namespace, plugin, kernel))
 
 
 def _wire_events(kernel: Kernel) -> None:
     bus = kernel.events
     bus.kernel = kernel
+    bus.add_types(KERNEL_EVENTS)
     bus.add_types(kernel.plugins.event_types.values())
+    for handler in kernel_handlers(bus.types):
+        bus.subscribe(handler)
     for plugin, handler in kernel.plugins.event_handlers:
         bus.subscribe(handler, plugin=plugin)
     kernel.db.bus = bus
@@ -113,6 +140,10 @@ def _lifespan(kernel: Kernel) -> Any:
         if problems:
             raise UnsafeDatabaseRole("Refusing to serve: " + "; ".join(problems))
         async with AsyncExitStack() as stack:
+            await kernel.hub.start()
+            stack.push_async_callback(kernel.hub.stop)
+            await stack.enter_async_context(kernel.rbac.running())
+            await stack.enter_async_context(identity_lifespan(kernel))
             for plugin, manager in kernel.plugins.call("plugin_lifespan", app=kernel):
                 log.info("entering lifespan of plugin %s", plugin)
                 await stack.enter_async_context(_as_context(manager))

@@ -19,9 +19,11 @@ from marcus.db.engine import Database
 from marcus.db.roles import app_role_problems
 from marcus.errors import MarcusError
 from marcus.logs import configure_logging
+from marcus.operators.cli import operators_app
 from marcus.plugins import PluginError, PluginRegistry, load_plugins
 from marcus.tenancy.manifests import sync_tenants, tenants_dir
 from marcus.tenancy.models import Organization, OrganizationPlugin
+from marcus.users.cli import users_app
 
 T = TypeVar("T")
 app = typer.Typer(help="Marcus: multi-tenant platform for service businesses.", no_args_is_help=True)
@@ -31,6 +33,8 @@ plugins_app = typer.Typer(help="Installed plugins.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(tenants_app, name="tenants")
 app.add_typer(plugins_app, name="plugins")
+app.add_typer(users_app, name="users")
+app.add_typer(operators_app, name="operators")
 
 
 def _say(message: str) -> None:

@@ -79,7 +79,11 @@ class EventHandler:
 
 @dataclass(frozen=True, kw_only=True)
 class DashboardWidget:
-    """A named block on the tenant dashboard; ``loader(session, tenant)`` returns its data."""
+    """A named block on the tenant dashboard; ``loader(session, tenant, grant)`` returns its data.
+
+    The data is a flat mapping of figures (``{"appointments": 3}``) merged into the dashboard's
+    ``stats``; ``grant.scope == "own"`` means a customer, who must see only their own figures.
+    """
 
     name: str
     title: str

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from marcus.events.model import Event
     from marcus.declarations import DashboardWidget, EventHandler, Job, MigrationSource, PageSet, Permission
+    from marcus.events.model import Event
     from marcus.tenancy.models import Organization
 
 PROJECT = "marcus"

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marcus.config import Settings
 from marcus.db.engine import Database
 from marcus.events.bus import EventBus
 from marcus.plugins import PluginRegistry
 from marcus.tenancy.resolver import TenantResolver
+
+if TYPE_CHECKING:
+    from marcus.mail.sender import MailSender
+    from marcus.ratelimit import RateLimiter
+    from marcus.rbac.enforcer import PolicyEnforcer
 
 
 @dataclass
@@ -22,4 +27,9 @@ class Kernel:
     plugins: PluginRegistry
     tenants: TenantResolver
     sio: Any
+    # Set by create_app right after construction (not an __init__ argument: no field-order pitfalls).
+    rbac: PolicyEnforcer = field(init=False, repr=False)
     events: EventBus = field(default_factory=EventBus)
+    hub: Any = None
+    limiter: RateLimiter = field(init=False, repr=False)
+    mail: MailSender = field(init=False, repr=False)

@@ -21,7 +21,6 @@ from fastapi import APIRouter
 
 from marcus import hookspecs
 from marcus.db.base import Base
-from marcus.events.model import EVENT_NAME, Event
 from marcus.declarations import (
     PERMISSION_NAME,
     PLUGIN_NAME,
@@ -34,6 +33,7 @@ from marcus.declarations import (
     Permission,
     PluginManifest,
 )
+from marcus.events.model import EVENT_NAME, Event
 
 ENTRY_POINT_GROUP = "marcus.plugins"
 HOOK_NAMES = sorted(n for n in dir(hookspecs) if n.startswith(("register_", "plugin_", "provision_", "purge_")))
@@ -317,7 +317,9 @@ def _collect_events(r: PluginRegistry) -> None:
     for plugin, result in r.call("register_event_handlers"):
         for handler in _listed(result):
             if not isinstance(handler, EventHandler):
-                raise PluginError(plugin, f"register_event_handlers returned {handler!r}", "return marcus.EventHandler(...)")
+                raise PluginError(
+                    plugin, f"register_event_handlers returned {handler!r}", "return marcus.EventHandler(...)"
+                )
             r.event_handlers.append((plugin, handler))
 
 

@@ -1,4 +1,4 @@
-"""Background work: the outbox relay (and, as they land, mail sending and scheduled jobs).
+"""Background work: the outbox relay and the mail sender (scheduled jobs join them later).
 
 Runs inside the API process by default (``MARCUS_WORKER=true``) or as ``marcus worker``;
 several of them may run at once (the relay claims events with ``SKIP LOCKED``).
@@ -27,12 +27,14 @@ async def background(kernel: Kernel) -> AsyncIterator[None]:
     """Run the background loops as tasks while the context is open; stop them cleanly after."""
     stop = asyncio.Event()
     tasks = [asyncio.create_task(relay_for(kernel).run(stop), name="marcus-outbox-relay")]
+    await kernel.mail.start()
     log.info("background worker started")
     try:
         yield
     finally:
         stop.set()
         kernel.events.wake()
+        await kernel.mail.stop()
         await asyncio.gather(*tasks, return_exceptions=True)
         log.info("background worker stopped")
 

@@ -3,6 +3,6 @@ same-transaction handlers and an outbox row (``bus``), the outbox tables (``outb
 relay that delivers after commit, at least once, idempotent per subscriber (``relay``)."""
 
 from marcus.events.bus import EventBus, publish
-from marcus.events.model import Event, EventContext
+from marcus.events.model import Event, EventContext, Notice
 
-__all__ = ["Event", "EventBus", "EventContext", "publish"]
+__all__ = ["Event", "EventBus", "EventContext", "Notice", "publish"]

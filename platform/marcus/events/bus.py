@@ -7,6 +7,7 @@ transaction rolls back, the event never happened; once it commits, the relay del
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -57,12 +58,10 @@ class EventBus:
         """Tell the in-process relay that an event was committed."""
         self._wake.set()
 
-    async def wait(self, timeout: float) -> None:
-        """Sleep until woken or ``timeout`` seconds passed."""
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout)
-        except TimeoutError:
-            pass
+    async def wait(self, seconds: float) -> None:
+        """Sleep until woken or ``seconds`` passed."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
         self._wake.clear()
 
 
@@ -80,7 +79,12 @@ async def publish(session: AsyncSession, event: Event, *, actor_id: uuid.UUID | 
     org_id: uuid.UUID = session.info[ORG_KEY]
     event_id, now = new_id(), datetime.now(UTC)
     context = EventContext(
-        event_id=event_id, organization_id=org_id, actor_id=actor_id, occurred_at=now, session=session, kernel=bus.kernel
+        event_id=event_id,
+        organization_id=org_id,
+        actor_id=actor_id,
+        occurred_at=now,
+        session=session,
+        kernel=bus.kernel,
     )
     for _, subscriber in bus.subscribers(event.name, same_transaction=True):
         await subscriber.handler(event, context)

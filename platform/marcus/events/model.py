@@ -16,17 +16,36 @@ if TYPE_CHECKING:
 EVENT_NAME = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_.]*$")
 
 
+@dataclass(frozen=True, kw_only=True)
+class Notice:
+    """How an event appears to people: an activity of ``type`` and a notification.
+
+    ``title`` and ``message`` may name payload fields: ``"Your appointment is now {status}."``.
+    The event's ``customer_id`` is notified; ``broadcast`` notifies every active user of the
+    workspace instead; ``notify=False`` records the activity only.
+    """
+
+    type: str
+    title: str
+    message: str
+    broadcast: bool = False
+    notify: bool = True
+
+
 class Event(BaseModel):
     """Base of every event. Subclasses set ``name`` and declare the payload as fields.
 
-    ``class Booked(Event): name = "appointments.booked"; appointment_id: uuid.UUID``
+    ``class Booked(Event): name = "appointments.booked"; notice = Notice(...); appointment_id: uuid.UUID``
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: ClassVar[str]
+    notice: ClassVar[Notice | None] = None
     customer_id: uuid.UUID | None = None
-    """The user the event concerns (a booking's customer): drives notifications and scopes."""
+    """The user the event concerns (a booking's customer): who is notified, whose activity it is."""
+    entity_id: uuid.UUID | None = None
+    """The row the event is about (the appointment, the invoice ...), shown in the activity feed."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,8 +32,14 @@ class Relay:
     """Delivers committed events; ``run_once`` for one batch, ``run`` until stopped."""
 
     def __init__(
-        self, bus: EventBus, db: Database, tenants: TenantResolver, *,
-        batch: int = 100, max_attempts: int = 10, poll_interval: float = 1.0,
+        self,
+        bus: EventBus,
+        db: Database,
+        tenants: TenantResolver,
+        *,
+        batch: int = 100,
+        max_attempts: int = 10,
+        poll_interval: float = 1.0,
     ) -> None:
         self.bus, self.db, self.tenants = bus, db, tenants
         self.batch, self.max_attempts, self.poll_interval = batch, max_attempts, poll_interval
@@ -106,7 +112,11 @@ class Relay:
             if (await session.execute(claim)).first() is None:
                 return  # delivered before a crash: idempotent by event id
             context = EventContext(
-                event_id=row.id, organization_id=row.organization_id, actor_id=row.actor_id,
-                occurred_at=row.created_at, session=session, kernel=self.bus.kernel,
+                event_id=row.id,
+                organization_id=row.organization_id,
+                actor_id=row.actor_id,
+                occurred_at=row.created_at,
+                session=session,
+                kernel=self.bus.kernel,
             )
             await handler(event, context)  # type: ignore[operator]

@@ -77,6 +77,13 @@ class TenantResolver:
     async def by_slug(self, slug: str) -> Tenant:
         return self._active(await self._lookup("slug", slug), f"workspace '{slug}'")
 
+    async def by_id(self, org_id: uuid.UUID) -> Tenant:
+        """The workspace with this id, whatever its status (background work for a known tenant)."""
+        tenant = await self._lookup("id", str(org_id))
+        if tenant is None:
+            raise TenantNotFound(f"No workspace with id {org_id}.")
+        return tenant
+
     async def plugins_of(self, org_id: uuid.UUID) -> frozenset[str]:
         """The plugins ``org_id`` has enabled (empty for an unknown organization)."""
         tenant = await self._lookup("id", str(org_id))

@@ -9,9 +9,12 @@ clients with chosen plugins, tenants), ``factories`` (factory-boy factories), ``
 from marcus.testing.catalog import rls_problems, sharding_problems
 from marcus.testing.factories import OrganizationFactory
 from marcus.testing.harness import Harness, TestDatabase, make_plugin
+from marcus.testing.mailbox import Mail, Mailbox
 
 __all__ = [
     "Harness",
+    "Mail",
+    "Mailbox",
     "OrganizationFactory",
     "TestDatabase",
     "make_plugin",

@@ -4,11 +4,13 @@ in-test plugins."""
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import types
 import uuid
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -54,12 +56,16 @@ class TestDatabase:
 
 
 def test_settings(admin_url: str, **overrides: Any) -> Settings:
-    """Settings for tests: no cache, plain logs."""
+    """Settings for tests: no cache, plain logs, cheap Argon2, files (mail, uploads) in a temp dir."""
     values: dict[str, Any] = {
         "env": "test",
         "database_url": admin_url,
         "tenant_cache_ttl": 0.0,
         "log_json": False,
+        "argon2_time_cost": 1,
+        "argon2_memory_cost": 1024,
+        "argon2_parallelism": 1,
+        "data_dir": Path(tempfile.mkdtemp(prefix="marcus-test-")),
     }
     return Settings(**(values | overrides))
 
@@ -105,7 +111,9 @@ async def running_app(
     app = create_app(cfg, plugins=database.plugins if plugins is None else plugins)
     async with (
         LifespanManager(app.api),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://localhost") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://localhost"
+        ) as client,
     ):
         yield Harness(app=app, client=client)
 

@@ -7,7 +7,9 @@
 * ``marcus_app`` / ``marcus_client`` - the app on ``marcus_database`` and its HTTP client;
 * ``marcus_app_factory(database, plugins)`` - an app with exactly the plugins named;
 * ``tenant_factory(plugins=..., domains=...)`` - a persisted workspace;
-* ``marcus_plugin(manifest, **hooks)`` - an in-test plugin module.
+* ``marcus_plugin(manifest, **hooks)`` - an in-test plugin module;
+* ``mailbox`` - the mail queued on ``marcus_database`` (``await mailbox.last_code(email)``;
+  ``mailbox.on(database)`` for another database).
 
 Async fixtures share the session event loop: set ``asyncio_default_fixture_loop_scope`` and
 ``asyncio_default_test_loop_scope`` to ``session`` (pytest-asyncio).
@@ -36,6 +38,7 @@ from marcus.testing.harness import (
     make_plugin,
     running_app,
 )
+from marcus.testing.mailbox import Mailbox
 
 
 @pytest.fixture(scope="session")
@@ -100,6 +103,31 @@ def tenant_factory(marcus_database: TestDatabase) -> Callable[..., Any]:
 
 
 @pytest.fixture
+def user_factory(marcus_database: TestDatabase) -> Callable[..., Any]:
+    """``await user_factory(org, role="admin", database=None)`` -> a signed-in ``TestUser``."""
+    from marcus.testing.users import create_user
+
+    async def make(org: Organization, *, database: TestDatabase | None = None, **kwargs: Any) -> Any:
+        return await create_user(database or marcus_database, org, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def marcus_live_server() -> Callable[..., Any]:
+    """``async with marcus_live_server(database, plugins=[...]) as server: server.url`` (real uvicorn)."""
+    from marcus.testing.server import live_server
+
+    return live_server
+
+
+@pytest.fixture
 def marcus_plugin() -> Callable[..., Any]:
     """``marcus_plugin(PluginManifest(...), register_routers=...)`` -> an in-test plugin module."""
     return make_plugin
+
+
+@pytest.fixture
+def mailbox(marcus_database: TestDatabase) -> Mailbox:
+    """The outbox of ``marcus_database``: ``await mailbox.last_code("ann@example.com")``."""
+    return Mailbox(marcus_database)

@@ -1,0 +1,88 @@
+"""Authentication dependencies: who is calling.
+
+``get_principal`` verifies the bearer access token (HS256 only, audience ``marcus:tenant``,
+not expired), refuses a token of another workspace, then checks in ONE indexed statement that
+the user is verified, not blocked, not deleted and that the token's session is not revoked
+or expired, so blocking, deleting, logging out and password changes take effect at once.
+``CurrentPrincipal`` is its ``Annotated`` alias. ``authenticate_token`` does the same for
+Socket.IO / WebSocket connections, which have no request session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from marcus.auth.models import AuthSession, User
+from marcus.auth.principal import Principal
+from marcus.auth.tokens import AccessClaims, decode_access_token
+from marcus.config import Settings
+from marcus.deps import CurrentTenant, KernelDep, SessionDep
+from marcus.errors import Unauthorized
+from marcus.kernel import Kernel
+from marcus.logs import user_var
+from marcus.tenancy.resolver import Tenant
+
+bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def verify_token(session: AsyncSession, settings: Settings, *, token: str, tenant: Tenant) -> AccessClaims:
+    """Check ``token`` for ``tenant`` and that its user and session are still good (one statement)."""
+    claims = decode_access_token(settings, token)
+    if claims.org_id != tenant.id:
+        raise Unauthorized("This token belongs to another workspace.", code="token_wrong_tenant")
+    email = await session.scalar(
+        select(User.email)
+        .join(AuthSession, (AuthSession.organization_id == User.organization_id) & (AuthSession.user_id == User.id))
+        .where(
+            User.organization_id == tenant.id,
+            User.id == claims.user_id,
+            AuthSession.id == claims.session_id,
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > func.now(),
+            User.is_verified,
+            User.is_blocked.is_(False),
+            User.deleted_at.is_(None),
+        )
+    )
+    if email is None:
+        raise Unauthorized("This session has ended or the account is disabled.", code="session_revoked")
+    return replace(claims, email=email)
+
+
+def _principal(claims: AccessClaims) -> Principal:
+    return Principal(user_id=claims.user_id, org_id=claims.org_id, email=claims.email, session_id=claims.session_id)
+
+
+async def get_principal(
+    tenant: CurrentTenant, kernel: KernelDep, session: SessionDep, credentials: BearerDep
+) -> Principal:
+    """The authenticated user of this request; 401 when there is none."""
+    if credentials is None:
+        raise Unauthorized("Authentication required: send 'Authorization: Bearer <access token>'.")
+    claims = await verify_token(session, kernel.settings, token=credentials.credentials, tenant=tenant)
+    user_var.set(str(claims.user_id))
+    return _principal(claims)
+
+
+async def authenticate_token(kernel: Kernel, token: str, tenant: Tenant) -> tuple[Principal, datetime, list[str]]:
+    """For connections outside a request (Socket.IO, WebSocket): the principal, when its token
+    expires, and its roles (from the database, never from the token)."""
+    from marcus.rbac import roles_of  # rbac depends on this module
+
+    if not token:
+        raise Unauthorized("Authentication required.")
+    async with kernel.db.tenant_session(tenant.id) as session:
+        claims = await verify_token(session, kernel.settings, token=token, tenant=tenant)
+        roles = await roles_of(session, org_id=tenant.id, user_id=claims.user_id)
+    return _principal(claims), claims.expires_at, roles
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
