@@ -72,3 +72,30 @@ def test_kernel_never_imports_a_plugin():
 
 def test_kernel_ships_type_information():
     assert (KERNEL / "py.typed").is_file()
+
+
+def test_plugins_import_the_kernel_only_through_marcus():
+    """A plugin uses `marcus` (and `marcus.testing` in its tests), never kernel internals."""
+    offenders = {}
+    for path in ROOT.glob("plugins/*/**/*.py"):
+        in_tests = "tests" in path.relative_to(ROOT).parts
+        allowed = {"marcus", "marcus.testing"} if in_tests else {"marcus"}
+        bad = sorted(n for n in _imports(path) if n.split(".")[0] == "marcus" and n not in allowed)
+        if bad:
+            offenders[str(path.relative_to(ROOT))] = bad
+    assert offenders == {}, "import these names from `marcus` (add them to its public API if missing)"
+
+
+def test_plugins_import_only_the_plugins_they_depend_on():
+    import importlib
+
+    for package in ROOT.glob("plugins/*/marcus_*"):
+        manifest = importlib.import_module(f"{package.name}.plugin").manifest
+        allowed = {package.name, *(f"marcus_{d}" for d in manifest.depends_on)}
+        used = {
+            name.split(".")[0]
+            for path in package.rglob("*.py")
+            for name in _imports(path)
+            if name.split(".")[0].startswith("marcus_")
+        }
+        assert used <= allowed, f"{package.name} imports {sorted(used - allowed)}: add them to depends_on"

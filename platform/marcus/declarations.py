@@ -92,12 +92,14 @@ class DashboardWidget:
 
 @dataclass(frozen=True, kw_only=True)
 class Job:
-    """Scheduled work: ``run(session, tenant)`` every ``every_seconds``, once per tenant at a time."""
+    """Scheduled work: ``await run(session, tenant)`` every ``every_seconds`` for each workspace
+    that enabled the plugin, in a tenant transaction, by one worker at a time (several workers
+    never run the same job for the same workspace at once). A failure is logged and recorded;
+    the job runs again at its next due time."""
 
     name: str
     every_seconds: int
     run: Callable[..., Awaitable[None]]
-    per_tenant: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""Background work: the outbox relay and the mail sender (scheduled jobs join them later).
+"""Background work: the outbox relay, the mail sender and the scheduled jobs.
 
 Runs inside the API process by default (``MARCUS_WORKER=true``) or as ``marcus worker``;
 several of them may run at once (the relay claims events with ``SKIP LOCKED``).
@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from marcus.events.relay import Relay
+from marcus.jobs import JobRunner
 from marcus.kernel import Kernel
 
 log = logging.getLogger("marcus.worker")
@@ -26,7 +27,10 @@ def relay_for(kernel: Kernel) -> Relay:
 async def background(kernel: Kernel) -> AsyncIterator[None]:
     """Run the background loops as tasks while the context is open; stop them cleanly after."""
     stop = asyncio.Event()
-    tasks = [asyncio.create_task(relay_for(kernel).run(stop), name="marcus-outbox-relay")]
+    tasks = [
+        asyncio.create_task(relay_for(kernel).run(stop), name="marcus-outbox-relay"),
+        asyncio.create_task(JobRunner(kernel).run(stop), name="marcus-jobs"),
+    ]
     await kernel.mail.start()
     log.info("background worker started")
     try:

@@ -86,3 +86,18 @@ async def authenticate_token(kernel: Kernel, token: str, tenant: Tenant) -> tupl
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+async def get_optional_principal(
+    tenant: CurrentTenant, kernel: KernelDep, session: SessionDep, credentials: BearerDep
+) -> Principal | None:
+    """The caller when a token is sent (it must then be valid: 401 otherwise), else None.
+
+    For public routes that show more to signed-in users (a blog shows drafts to staff).
+    """
+    if credentials is None:
+        return None
+    return await get_principal(tenant, kernel, session, credentials)
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
