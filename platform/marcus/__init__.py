@@ -24,7 +24,7 @@ from marcus.declarations import (
 from marcus.deps import CurrentTenant, KernelDep, SessionDep
 from marcus.errors import Conflict, Forbidden, Invalid, MarcusError, NotFound, Unauthorized, Unavailable
 from marcus.events import Event, EventContext, Notice, publish
-from marcus.hookspecs import hookimpl
+from marcus.hookspecs import PLUGIN_API_VERSION, hookimpl
 from marcus.kernel import Kernel
 from marcus.mail.service import send_mail
 from marcus.pagination import Page, PageQuery, paginate
@@ -53,6 +53,7 @@ __all__ = [
     "NotFound",
     "Notice",
     "OptionalPrincipal",
+    "PLUGIN_API_VERSION",
     "Organization",
     "Page",
     "PageQuery",

@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -199,12 +200,63 @@ async def _tenant_rows(settings: Settings, admin_url: str) -> list[tuple[Organiz
     return [(o, sorted(p for org_id, p in plugins if org_id == o.id)) for o in orgs]
 
 
+@tenants_app.command("purge")
+def tenants_purge(
+    slug: Annotated[str, typer.Argument(help="The workspace to delete for good.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this deletes all of its data.")] = False,
+) -> None:
+    """Delete a workspace and all of its data (plugins' purge hooks run first)."""
+    if not yes:
+        raise _fail(f"this deletes '{slug}' and all of its data; repeat with --yes to confirm")
+    settings, admin_url, registry = _prepare()
+    _run(_purge(settings, admin_url, registry, slug))
+    typer.echo(f"purged {slug}")
+
+
+async def _purge(settings: Settings, admin_url: str, registry: PluginRegistry, slug: str) -> None:
+    from marcus.tenancy.service import purge_organization
+
+    db = Database(settings, admin_url=admin_url)
+    try:
+        async with db.platform_session() as session, session.begin():
+            org = await session.scalar(select(Organization).where(Organization.slug == slug))
+            if org is None:
+                raise _fail(f"no workspace '{slug}'")
+            await purge_organization(session, registry, org)
+    finally:
+        await db.dispose()
+
+
 @tenants_app.command("list")
 def tenants_list() -> None:
     """List workspaces with their status and enabled plugins."""
     settings, admin_url, _ = _prepare()
     for org, plugins in _run(_tenant_rows(settings, admin_url)):
         typer.echo(f"{org.slug:<24} {org.status:<10} {org.name:<30} plugins: {', '.join(plugins) or '-'}")
+
+
+@plugins_app.command("new")
+def plugins_new(
+    name: Annotated[str, typer.Argument(help="Plugin name: lowercase letters, digits and _.")],
+    path: Annotated[Path, typer.Option(help="Folder in which to create marcus-<name>/.")] = Path("."),
+) -> None:
+    """Create a new plugin as its own distribution (package, migration, routes, tests)."""
+    from marcus.scaffold import ScaffoldError, create
+
+    try:
+        target = create(name, path)
+    except ScaffoldError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"Created {target}")
+    typer.echo(f"Next: pip install -e {target} && marcus db upgrade, then enable '{name}' for a workspace.")
+
+
+@plugins_app.command("hooks")
+def plugins_hooks() -> None:
+    """Print the hook reference (the same text as docs/plugins.md)."""
+    from marcus.plugin_docs import hooks_reference
+
+    typer.echo(hooks_reference())
 
 
 @plugins_app.command("list")

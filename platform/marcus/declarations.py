@@ -27,7 +27,9 @@ class PluginManifest:
     """A plugin's identity, read from the module-level ``manifest`` of its ``plugin.py``.
 
     ``depends_on`` names plugins that must load first (and that this one may import);
-    ``settings_model`` validates the plugin's per-tenant settings in ``organization_plugins``.
+    ``settings_model`` validates the plugin's per-tenant settings in ``organization_plugins``;
+    ``requires_kernel`` is a version specifier on the kernel's plugin API
+    (``marcus.PLUGIN_API_VERSION``), e.g. ``">=1.0,<2"``, checked at startup.
     """
 
     name: str
@@ -35,6 +37,7 @@ class PluginManifest:
     description: str = ""
     depends_on: tuple[str, ...] = ()
     settings_model: type[BaseModel] | None = None
+    requires_kernel: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

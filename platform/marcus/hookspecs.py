@@ -12,6 +12,7 @@ A plugin implements a hook with ``@marcus.hookimpl`` on a function of the same n
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,24 @@ if TYPE_CHECKING:
 PROJECT = "marcus"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+PLUGIN_API_VERSION = "1.0"
+"""The version of this hook surface. A minor bump adds hooks or arguments; a major bump removes
+or changes one, after a deprecation period of at least one minor version."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deprecation:
+    """A hook on its way out: plugins implementing it load with a warning naming the fix."""
+
+    since: str
+    removal: str
+    use: str
+
+
+DEPRECATED_HOOKS: dict[str, Deprecation] = {}
+"""Hook name -> its deprecation. Empty in API 1.0; a hook is listed here for at least one minor
+version before a major version removes it."""
 
 # --------------------------------------------------------------------------------------------
 # Registration: called once at startup, must be pure and fast.

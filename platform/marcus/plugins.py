@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import difflib
 import importlib.metadata
+import logging
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +20,7 @@ from typing import Any
 
 import pluggy
 from fastapi import APIRouter
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from marcus import hookspecs
 from marcus.db.base import Base
@@ -35,6 +38,7 @@ from marcus.declarations import (
 )
 from marcus.events.model import EVENT_NAME, Event
 
+log = logging.getLogger("marcus.plugins")
 ENTRY_POINT_GROUP = "marcus.plugins"
 HOOK_NAMES = sorted(n for n in dir(hookspecs) if n.startswith(("register_", "plugin_", "provision_", "purge_")))
 
@@ -110,12 +114,15 @@ def load_plugins(objects: Sequence[object] | None = None) -> PluginRegistry:
     """Load ``objects`` (modules with a ``manifest``), or every installed plugin when None."""
     candidates = discover() if objects is None else [(_manifest_of(o, "?").name, o) for o in objects]
     loaded = [_checked(name, obj) for name, obj in candidates]
+    for plugin in loaded:
+        _check_kernel_version(plugin)
     ordered = _dependency_order(loaded)
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     for plugin in ordered:
         _register(pm, plugin)
     _check_pending(pm, ordered)
+    _warn_deprecated(ordered)
     registry = PluginRegistry(pm=pm, plugins={p.name: p for p in ordered})
     _collect(registry)
     return registry
@@ -147,6 +154,46 @@ def _checked(entry_name: str, obj: object) -> LoadedPlugin:
             'use the same name in pyproject.toml [project.entry-points."marcus.plugins"] and the manifest',
         )
     return LoadedPlugin(manifest=manifest, module=obj)
+
+
+class PluginDeprecationWarning(DeprecationWarning):
+    """A plugin implements a hook that a coming major version of the kernel removes."""
+
+
+def _check_kernel_version(plugin: LoadedPlugin) -> None:
+    wanted = plugin.manifest.requires_kernel
+    if wanted is None:
+        return
+    try:
+        spec = SpecifierSet(wanted)
+    except InvalidSpecifier as exc:
+        raise PluginError(
+            plugin.name, f"requires_kernel {wanted!r} is not a version specifier", "write e.g. '>=1.0,<2'"
+        ) from exc
+    if hookspecs.PLUGIN_API_VERSION not in spec:
+        raise PluginError(
+            plugin.name,
+            f"it requires kernel plugin API {wanted} but this Marcus provides {hookspecs.PLUGIN_API_VERSION}",
+            "install a version of the plugin made for this Marcus, or upgrade Marcus",
+        )
+
+
+def _warn_deprecated(plugins: list[LoadedPlugin]) -> None:
+    for plugin in plugins:
+        for hook, deprecation in hookspecs.DEPRECATED_HOOKS.items():
+            if pluggy_impl(plugin.module, hook):
+                message = (
+                    f"plugin '{plugin.name}' implements '{hook}', deprecated since plugin API {deprecation.since} "
+                    f"and removed in {deprecation.removal}: use {deprecation.use}"
+                )
+                log.warning(message)
+                warnings.warn(message, PluginDeprecationWarning, stacklevel=2)
+
+
+def pluggy_impl(module: object, hook: str) -> bool:
+    """Whether ``module`` marks ``hook`` as a Marcus hook implementation."""
+    function = getattr(module, hook, None)
+    return function is not None and hasattr(function, f"{hookspecs.PROJECT}_impl")
 
 
 def _dependency_order(plugins: Iterable[LoadedPlugin]) -> list[LoadedPlugin]:

@@ -164,3 +164,17 @@ async def set_status(session: AsyncSession, org: Organization, status: str) -> N
         raise Invalid(f"Status must be '{ACTIVE}' or '{SUSPENDED}'.", code="invalid_status")
     org.status = status
     await session.flush()
+
+
+async def purge_organization(session: AsyncSession, registry: PluginRegistry, org: Organization) -> None:
+    """Remove a workspace and everything it owns, in the session's (platform) transaction.
+
+    Each plugin's ``purge_tenant_data`` runs first with the tenant bound (to delete what the
+    database cannot cascade to, such as stored files); then the organization row goes and every
+    tenant row with it (``ON DELETE CASCADE``). A failing hook aborts the whole purge.
+    """
+    await bind(session, org.id)
+    for _plugin, coroutine in registry.call("purge_tenant_data", session=session, organization=org):
+        await coroutine
+    await session.delete(org)
+    await session.flush()

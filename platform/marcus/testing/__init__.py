@@ -3,13 +3,17 @@ plugin (``pytest11`` entry point).
 
 Parts: ``plugin`` (fixtures: a PostgreSQL server, fresh migrated databases, apps and HTTP
 clients with chosen plugins, tenants), ``factories`` (factory-boy factories), ``catalog``
-(the schema checks every plugin's tables must pass) and ``harness`` (the app + client pair).
+(the schema checks every plugin's tables must pass), ``harness`` (the app + client pair),
+``users`` (signed-in users), ``server`` (a real uvicorn server) and ``mailbox`` (sent mail);
+``relay_for(kernel).run_once()`` delivers committed events on demand.
 """
 
 from marcus.testing.catalog import rls_problems, sharding_problems
 from marcus.testing.factories import OrganizationFactory
 from marcus.testing.harness import Harness, TestDatabase, make_plugin
 from marcus.testing.mailbox import Mail, Mailbox
+from marcus.testing.users import TestUser, create_user
+from marcus.worker import relay_for
 
 __all__ = [
     "Harness",
@@ -17,7 +21,10 @@ __all__ = [
     "Mailbox",
     "OrganizationFactory",
     "TestDatabase",
+    "TestUser",
+    "create_user",
     "make_plugin",
+    "relay_for",
     "rls_problems",
     "sharding_problems",
 ]
