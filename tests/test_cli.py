@@ -96,3 +96,5 @@ def test_serve_brings_up_a_healthy_app(cli_env):
         output, _ = process.communicate(timeout=15)
     assert f"http://127.0.0.1:{port}/docs" in output
     assert "Tenant created default" in output
+    assert "Workspace 'default' has no owner yet" in output
+    assert "marcus users create you@example.com --tenant default --role owner" in output

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from marcus.config import Settings
@@ -82,6 +82,29 @@ async def _sync(settings: Settings, admin_url: str, registry: PluginRegistry) ->
         await db.dispose()
 
 
+async def _ownerless(settings: Settings, admin_url: str) -> list[tuple[str, str | None]]:
+    """Active workspaces without an owner, with the owner email their manifest names."""
+    from marcus.tenancy.manifests import read_manifests
+
+    wanted = {m.slug: m.owner_email for m in read_manifests(tenants_dir(settings.tenants_dir))}
+    db = Database(settings, admin_url=admin_url)
+    try:
+        async with db.platform_engine.connect() as conn:
+            slugs = (await conn.execute(text(OWNERLESS))).scalars().all()
+    finally:
+        await db.dispose()
+    return [(slug, wanted.get(slug)) for slug in slugs]
+
+
+OWNERLESS = """
+SELECT o.slug FROM organizations o
+WHERE o.status = 'active' AND NOT EXISTS (
+  SELECT 1 FROM role_assignments r JOIN users u ON u.organization_id = r.organization_id AND u.id = r.user_id
+  WHERE r.organization_id = o.id AND r.role = 'owner' AND u.deleted_at IS NULL)
+ORDER BY o.slug
+"""
+
+
 async def _role_problems(settings: Settings, admin_url: str) -> list[str]:
     db = Database(settings, admin_url=admin_url)
     try:
@@ -111,6 +134,11 @@ def serve(
             _upgrade(settings, admin_url, registry)
             for line in _run(_sync(settings, admin_url, registry)):
                 _say(f"Tenant {line}")
+            for slug, email in _run(_ownerless(settings, admin_url)):
+                _say(
+                    f"Workspace '{slug}' has no owner yet. Create one with:\n"
+                    f"  marcus users create {email or 'you@example.com'} --tenant {slug} --role owner"
+                )
     except MarcusError as exc:
         raise _fail(exc.detail) from exc
     if problems := _run(_role_problems(settings, admin_url)):
@@ -149,6 +177,22 @@ async def _work(kernel: Any, run_until: Any) -> None:
         await run_until(kernel, stop)
     finally:
         await kernel.db.dispose()
+
+
+@app.command()
+def doctor() -> None:
+    """Check configuration and deployment safety, one line each; exit 1 on any failure."""
+    from marcus.doctor import Doctor
+
+    settings, admin_url, registry = _prepare()
+    findings = _run(Doctor(settings, admin_url, registry.migrations).run())
+    for finding in findings:
+        colour = {"ok": typer.colors.GREEN, "warn": typer.colors.YELLOW, "fail": typer.colors.RED}[finding.status]
+        typer.secho(finding.line(), fg=colour)
+    failed = [f for f in findings if f.status == "fail"]
+    typer.echo(f"{len(findings) - len(failed)} of {len(findings)} checks passed")
+    if failed:
+        raise typer.Exit(code=1)
 
 
 @db_app.command("upgrade")
