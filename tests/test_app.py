@@ -87,8 +87,9 @@ async def test_unexpected_errors_are_500_problems_without_internals(example_data
                 org = await service.create_organization(session, h.kernel.plugins, slug="default", name="Default")
             await service.bind(session, org.id)
             await service.set_plugins(session, h.kernel.plugins, org, {"boom": {}})
-        response = await h.client.get("/api/v1/boom/boom")
+        response = await h.client.get("/api/v1/boom/boom", headers={"X-Request-ID": "boom-1"})
     assert response.status_code == 500
+    assert response.json()["request_id"] == response.headers["x-request-id"]
     body = response.json()
     assert body["code"] == "internal_error"
     assert "hunter2" not in response.text
@@ -113,3 +114,13 @@ def test_settings_refuse_wildcard_cors(monkeypatch):
     monkeypatch.setenv("MARCUS_CORS_ORIGINS", '["*"]')
     with pytest.raises(ValidationError, match="CORS"):
         Settings()
+
+
+async def test_only_the_owner_records_migrations(marcus_database):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    async with marcus_database.db.app_engine.connect() as conn:
+        assert (await conn.execute(text("SELECT count(*) FROM alembic_version"))).scalar() >= 1
+        with pytest.raises(DBAPIError, match="permission denied"):
+            await conn.execute(text("DELETE FROM alembic_version"))

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from marcus.cli import app
 from marcus.db import migrate
 from marcus.db.roles import libpq_url
+from marcus.plugins import load_plugins
 from marcus.testing.harness import drop_database
 from marcus.testing.harness import test_settings as settings_for
 
@@ -25,7 +26,7 @@ def deployment(marcus_server_url, monkeypatch):
     settings = settings_for(
         url, db_app_role=roles["MARCUS_DB_APP_ROLE"], db_platform_role=roles["MARCUS_DB_PLATFORM_ROLE"]
     )
-    migrate.upgrade(url, settings, [])
+    migrate.upgrade(url, settings, load_plugins().migrations)  # what `marcus doctor` expects
     for key, value in {"MARCUS_DATABASE_URL": url, **roles}.items():
         monkeypatch.setenv(key, value)
     yield url, roles

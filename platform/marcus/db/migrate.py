@@ -64,7 +64,11 @@ def upgrade(
 
 
 def current_heads(admin_url: str, sources: Sequence[MigrationSource] = ()) -> tuple[set[str], set[str]]:
-    """(revisions applied, heads available): equal when the database is up to date."""
+    """(revisions applied, heads available): every head is applied when the database is up to date.
+
+    ``alembic_version`` stores only the newest revisions; everything below them (down revisions
+    and dependencies: a plugin branch depending on a kernel revision) is applied too.
+    """
     script = ScriptDirectory.from_config(alembic_config(sources))
     engine = create_engine(sync_url(admin_url), poolclass=pool.NullPool)
     try:
@@ -73,6 +77,8 @@ def current_heads(admin_url: str, sources: Sequence[MigrationSource] = ()) -> tu
             applied = set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars()) if exists else set()
     finally:
         engine.dispose()
+    if applied:
+        applied |= {r.revision for r in script.iterate_revisions(tuple(applied), "base") if r is not None}
     return applied, set(script.get_heads())
 
 

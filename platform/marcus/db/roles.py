@@ -35,6 +35,12 @@ def ensure_database(admin_url: str) -> None:
     """Create the database named in ``admin_url`` when it does not exist yet."""
     name = make_url(admin_url).database
     assert name, "the database URL must name a database"
+    try:
+        psycopg.connect(libpq_url(admin_url), connect_timeout=10).close()
+        return  # it exists: no need for the maintenance database (managed services may lack it)
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
     with psycopg.connect(_maintenance_url(admin_url), autocommit=True) as conn:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             return
@@ -57,9 +63,10 @@ def ensure_roles(admin_url: str, settings: Settings) -> bool:
     roles = (settings.db_owner_role, settings.db_app_role, settings.db_platform_role)
     owner, app, platform = (sql.Identifier(r) for r in roles)
     database = sql.Identifier(make_url(admin_url).database or "postgres")
-    with psycopg.connect(_maintenance_url(admin_url), autocommit=True) as conn:
+    with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
         if not _may_create_roles(conn):
-            return False
+            return False  # a managed database: the roles were made by an administrator
+    with psycopg.connect(_maintenance_url(admin_url), autocommit=True) as conn:
         with conn.transaction():
             # Roles are cluster-wide and advisory locks per database: lock in the maintenance
             # database so parallel setups (test runs, replicas) do not race on ALTER ROLE.
@@ -85,6 +92,8 @@ def grant_sql(settings: Settings) -> list[sql.Composed]:
         "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {app}, {platform}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT {TABLE_PRIVILEGES} ON TABLES TO {{app}}, {{platform}}",
         "ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {app}, {platform}",
+        # Only the owner records migrations.
+        "REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON alembic_version FROM {app}, {platform}",
     ]
     return [sql.SQL(s).format(**ids) for s in statements]
 
@@ -104,8 +113,8 @@ async def app_role_problems(engine: AsyncEngine) -> list[str]:
         ).one()
     role, superuser, bypass, owned = row
     fix = (
-        "connect the app as a role without these rights (see docs/operations.md), "
-        f"e.g. ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS"
+        "serve with the dedicated app role (MARCUS_APP_DATABASE_URL, role MARCUS_DB_APP_ROLE, created by "
+        "`marcus db upgrade` or by the SQL in docs/operations.md), never with an administrator"
     )
     problems = []
     if superuser:
