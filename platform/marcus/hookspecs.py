@@ -12,8 +12,8 @@ A plugin implements a hook with ``@marcus.hookimpl`` on a function of the same n
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pluggy

@@ -66,14 +66,13 @@ def ensure_roles(admin_url: str, settings: Settings) -> bool:
     with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
         if not _may_create_roles(conn):
             return False  # a managed database: the roles were made by an administrator
-    with psycopg.connect(_maintenance_url(admin_url), autocommit=True) as conn:
-        with conn.transaction():
-            # Roles are cluster-wide and advisory locks per database: lock in the maintenance
-            # database so parallel setups (test runs, replicas) do not race on ALTER ROLE.
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext('marcus.ensure_roles'))")
-            _ensure_role(conn, settings.db_owner_role, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE")
-            _ensure_role(conn, settings.db_app_role, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOINHERIT")
-            _ensure_role(conn, settings.db_platform_role, "LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOINHERIT")
+    with psycopg.connect(_maintenance_url(admin_url), autocommit=True) as conn, conn.transaction():
+        # Roles are cluster-wide and advisory locks per database: lock in the maintenance
+        # database so parallel setups (test runs, replicas) do not race on ALTER ROLE.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('marcus.ensure_roles'))")
+        _ensure_role(conn, settings.db_owner_role, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE")
+        _ensure_role(conn, settings.db_app_role, "LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEROLE NOINHERIT")
+        _ensure_role(conn, settings.db_platform_role, "LOGIN NOSUPERUSER BYPASSRLS NOCREATEROLE NOINHERIT")
     with psycopg.connect(libpq_url(admin_url), autocommit=True) as conn:
         for statement in (
             "GRANT CONNECT, TEMPORARY ON DATABASE {db} TO {owner}, {app}, {platform}",
