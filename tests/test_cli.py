@@ -98,3 +98,34 @@ def test_serve_brings_up_a_healthy_app(cli_env):
     assert "Tenant created default" in output
     assert "Workspace 'default' has no owner yet" in output
     assert "marcus users create you@example.com --tenant default --role owner" in output
+
+
+def test_first_run_failures_are_explained(cli_env, tmp_path, monkeypatch):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        taken = CliRunner().invoke(app, ["serve", "--no-migrate", "--port", str(port)])
+    assert taken.exit_code == 1
+    assert f"cannot listen on 127.0.0.1:{port}" in taken.output
+
+    unreachable = subprocess.run(
+        [sys.executable, "-c", "from marcus.cli import main; main()", "db", "upgrade"],
+        env={**os.environ, "MARCUS_DATABASE_URL": "postgresql://someone:secret@127.0.0.1:1/shop"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert unreachable.returncode == 1
+    assert "cannot use the database at someone@127.0.0.1:1/shop" in unreachable.stderr
+    assert "secret" not in unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+
+    newer = tmp_path / "data"
+    (newer / "pg").mkdir(parents=True)
+    (newer / "pg" / "PG_VERSION").write_text("99\n")
+    monkeypatch.delenv("MARCUS_DATABASE_URL")
+    monkeypatch.setenv("MARCUS_DATA_DIR", str(newer))
+    refused = CliRunner().invoke(app, ["db", "upgrade"])
+    assert refused.exit_code == 1
+    assert "created by PostgreSQL 99, newer than the embedded" in refused.output

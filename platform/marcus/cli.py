@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import psycopg
 import typer
 from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
@@ -19,6 +19,7 @@ from marcus.db import migrate
 from marcus.db.engine import Database
 from marcus.db.roles import app_role_problems
 from marcus.errors import MarcusError
+from marcus.firstrun import database_problem, embedded_version_problem, port_problem, progress
 from marcus.logs import configure_logging
 from marcus.operators.cli import operators_app
 from marcus.plugins import PluginError, PluginRegistry, load_plugins
@@ -61,17 +62,22 @@ def _prepare() -> tuple[Settings, str, PluginRegistry]:
     except PluginError as exc:
         raise _fail(str(exc)) from exc
     if settings.embedded:
+        if problem := embedded_version_problem(settings.data_dir):
+            raise _fail(problem)
         pgdata = settings.data_dir / "pg"
         _say(f"Using the embedded PostgreSQL in {pgdata} (set MARCUS_DATABASE_URL to use another server)")
+        with progress("Starting the embedded PostgreSQL"):
+            try:
+                return settings, resolve_admin_url(settings), registry
+            except Exception as exc:
+                raise _fail(f"the embedded PostgreSQL did not start ({exc}); its log is in {pgdata / 'log'}") from exc
     return settings, resolve_admin_url(settings), registry
 
 
 def _upgrade(settings: Settings, admin_url: str, registry: PluginRegistry) -> None:
-    started = time.perf_counter()
-    migrate.upgrade(admin_url, settings, registry.migrations)
-    _say(
-        f"Database up to date ({len(registry.migrations) + 1} migration branches, {time.perf_counter() - started:.2f}s)"
-    )
+    with progress(f"Migrating the database ({len(registry.migrations) + 1} branches)"):
+        migrate.upgrade(admin_url, settings, registry.migrations)
+    _say("Database up to date")
 
 
 async def _sync(settings: Settings, admin_url: str, registry: PluginRegistry) -> list[str]:
@@ -129,10 +135,14 @@ def serve(
 
     settings, admin_url, registry = _prepare()
     configure_logging(settings.log_level, json_output=settings.log_json)
+    if problem := port_problem(host or settings.host, port or settings.port):
+        raise _fail(problem)
     try:
         if migrate_first:
             _upgrade(settings, admin_url, registry)
-            for line in _run(_sync(settings, admin_url, registry)):
+            with progress("Applying the workspace manifests in tenants/"):
+                report = _run(_sync(settings, admin_url, registry))
+            for line in report:
                 _say(f"Tenant {line}")
             for slug, email in _run(_ownerless(settings, admin_url)):
                 _say(
@@ -334,4 +344,8 @@ def main() -> None:
         app()
     except PluginError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(1)
+    except (OperationalError, psycopg.OperationalError) as exc:
+        url = Settings().database_url
+        typer.secho(f"error: {database_problem(exc, url)}", err=True, fg=typer.colors.RED)
         sys.exit(1)
