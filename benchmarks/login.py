@@ -21,40 +21,25 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
+from _common import say, server_url
 from asgi_lifespan import LifespanManager
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
 
 from marcus.app import create_app
 from marcus.auth.passwords import password_hasher
 from marcus.config import Settings
-from marcus.db.embedded import start_embedded
 from marcus.testing.harness import create_database, create_tenant, drop_database
 from marcus.testing.users import create_user
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password-123"
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def server_url() -> tuple[str, str]:
-    url = os.environ.get("MARCUS_BENCH_DATABASE_URL")
-    if url:
-        return url, f"real server `{make_url(url).render_as_string(hide_password=True)}`"
-    say("starting the embedded PostgreSQL under .marcus/bench")
-    return start_embedded(ROOT / ".marcus" / "bench", database="postgres"), "embedded server (`.marcus/bench`)"
 
 
 async def hammer(

@@ -24,39 +24,23 @@ import os
 import platform
 import random
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import psycopg
-from sqlalchemy.engine import make_url
+from _common import say, server_url
 
-from marcus.db.embedded import start_embedded
 from marcus.db.roles import libpq_url
 from marcus.declarations import Permission, PluginManifest, Scope
 from marcus.plugins import load_plugins
 from marcus.rbac.enforcer import PolicyEnforcer
 from marcus.testing.harness import TestDatabase, create_database, drop_database, make_plugin
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_US = 100.0
 ROLES = ("owner", "admin", "staff", "staff", "customer", "customer", "customer", "customer")
 PLUGINS = ("bookings", "invoices", "documents", "blog", "services", "crm", "stock", "reports")
 ACTIONS = (("item", "read"), ("item", "write"), ("item", "delete"), ("report", "read"), ("setting", "manage"))
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def server_url() -> tuple[str, str]:
-    url = os.environ.get("MARCUS_BENCH_DATABASE_URL")
-    if url:
-        return url, f"real server `{make_url(url).render_as_string(hide_password=True)}`"
-    say("starting the embedded PostgreSQL under .marcus/bench")
-    return start_embedded(ROOT / ".marcus" / "bench", database="postgres"), "embedded server (`.marcus/bench`)"
 
 
 def plugin_permissions(plugin: str) -> list[Permission]:

@@ -75,12 +75,12 @@ import _realtime_plugin
 import httpx
 import psutil
 import psycopg
+from _common import say, server_url
 from sqlalchemy.engine import make_url
 
 from marcus.auth.models import User
 from marcus.auth.passwords import hash_password
 from marcus.auth.sessions import open_session
-from marcus.db.embedded import start_embedded
 from marcus.db.roles import libpq_url
 from marcus.rbac.models import RoleAssignment
 from marcus.rbac.version import bump_version
@@ -94,19 +94,6 @@ TARGET_P99_ONE = 50.0  # ms, one process
 TARGET_P99_TWO = 100.0  # ms, two replicas through Redis
 TARGET_RSS = 200.0  # MB, the API process with the clients connected
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def server_url() -> tuple[str, str]:
-    """(superuser URL, description) of the server to use."""
-    url = os.environ.get("MARCUS_BENCH_DATABASE_URL")
-    if url:
-        return url, f"real server `{make_url(url).render_as_string(hide_password=True)}`"
-    say("starting the embedded PostgreSQL under .marcus/bench")
-    return start_embedded(ROOT / ".marcus" / "bench", database="postgres"), "embedded server (`.marcus/bench`)"
 
 
 def ns_of(moment: datetime | str | None) -> int | None:

@@ -23,27 +23,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from pathlib import Path
 
+from _common import say, server_url
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 
-from marcus.db.embedded import start_embedded
 from marcus.db.engine import ORG_KEY, Database, TenantSession
 from marcus.declarations import PluginManifest
 from marcus.tenancy.models import OrganizationPlugin
 from marcus.testing.harness import TestDatabase, create_database, create_tenant, drop_database, make_plugin
 
-ROOT = Path(__file__).resolve().parent.parent
 BENCH_PLUGIN = "bench"
 SELECT_ONE = text("SELECT 1")
 
@@ -58,19 +54,6 @@ class Case:
     engine: AsyncEngine
     samples: list[float]
     round_trips: int | None = None
-
-
-def say(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
-def server_url() -> tuple[str, str]:
-    """(superuser URL, description) of the server to measure."""
-    url = os.environ.get("MARCUS_BENCH_DATABASE_URL")
-    if url:
-        return url, f"real server `{make_url(url).render_as_string(hide_password=True)}`"
-    say("starting the embedded PostgreSQL under .marcus/bench")
-    return start_embedded(ROOT / ".marcus" / "bench", database="postgres"), "embedded server (`.marcus/bench`)"
 
 
 def build_cases(db: Database, org_id: uuid.UUID) -> list[Case]:
