@@ -46,7 +46,7 @@ def test_upgrade_status_sync_and_lists(cli_env):
     assert "applied" in status.output
     assert "PENDING" not in status.output
     assert run("tenants", "sync").output.strip().endswith("created default")
-    assert "updated default" in run("tenants", "sync").output
+    assert "unchanged default" in run("tenants", "sync").output
     listed = run("tenants", "list")
     assert "default" in listed.output
     assert "Default Co" in listed.output

@@ -107,7 +107,7 @@ async def test_manifest_sync_is_idempotent_and_applies_changes(example_database,
     first = await sync_tenants(example_database.db, registry, tmp_path)
     second = await sync_tenants(example_database.db, registry, tmp_path)
     assert first == ["created acme-clinic"]
-    assert second == ["updated acme-clinic"]
+    assert second == ["unchanged acme-clinic"]  # the file did not change: API edits are kept
     async with example_database.db.platform_session() as session:
         orgs = (await session.scalars(select(Organization).where(Organization.slug == "acme-clinic"))).all()
         assert len(orgs) == 1
@@ -164,3 +164,16 @@ def test_invalid_manifests_name_file_and_problem(tmp_path, body, needle):
 def test_default_manifest_is_valid():
     manifest = read_manifest(Path(__file__).parents[1] / "tenants" / "default.toml")
     assert manifest.slug == "default"
+
+
+async def test_api_edits_survive_a_resync_of_an_unchanged_manifest(example_database, example_plugin, tmp_path):
+    registry = load_plugins([example_plugin])
+    write(tmp_path, "kept-edits", 'slug = "kept-edits"\nname = "Kept"\n[settings]\ntime_zone = "UTC"\n')
+    await sync_tenants(example_database.db, registry, tmp_path)
+    async with example_database.db.platform_session() as session, session.begin():
+        org = await session.scalar(select(Organization).where(Organization.slug == "kept-edits"))
+        org.settings = {**org.settings, "time_zone": "Europe/Berlin"}  # as PATCH /api/v1/settings would
+    assert await sync_tenants(example_database.db, registry, tmp_path) == ["unchanged kept-edits"]
+    async with example_database.db.platform_session() as session:
+        org = await session.scalar(select(Organization).where(Organization.slug == "kept-edits"))
+        assert org.settings["time_zone"] == "Europe/Berlin"

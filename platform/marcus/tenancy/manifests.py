@@ -12,6 +12,7 @@ time_zone = "Europe/Paris"
 
 from __future__ import annotations
 
+import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ class TenantManifest:
     """One parsed ``tenants/*.toml`` file."""
 
     path: Path
+    digest: str = ""
     slug: str
     name: str
     status: str = ACTIVE
@@ -54,8 +56,9 @@ def tenants_dir(configured: Path | None) -> Path:
 
 def read_manifest(path: Path) -> TenantManifest:
     """Parse one manifest, naming the file and key of anything wrong."""
+    raw = path.read_text(encoding="utf-8")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(raw)
     except tomllib.TOMLDecodeError as exc:
         raise Invalid(f"{path}: not valid TOML ({exc})", code="invalid_manifest") from exc
     unknown = set(data) - KNOWN_KEYS
@@ -69,6 +72,7 @@ def read_manifest(path: Path) -> TenantManifest:
         raise Invalid(f"{path}: [plugins.<name>] tables enable plugins", code="invalid_manifest")
     return TenantManifest(
         path=path,
+        digest=hashlib.sha256(raw.encode()).hexdigest(),
         slug=data["slug"],
         name=data["name"],
         status=data.get("status", ACTIVE),
@@ -84,8 +88,14 @@ def read_manifests(directory: Path) -> list[TenantManifest]:
 
 
 async def apply_manifest(session: AsyncSession, registry: PluginRegistry, manifest: TenantManifest) -> str:
-    """Create or update one workspace to match its manifest; returns what happened."""
+    """Create or update one workspace to match its manifest; returns what happened.
+
+    A manifest is applied when it is new or its file changed since it was last applied: edits
+    made through the API since then (settings, plugin toggles) are kept until the file changes.
+    """
     org = await session.scalar(select(Organization).where(Organization.slug == manifest.slug))
+    if org is not None and org.manifest_digest == manifest.digest:
+        return f"unchanged {manifest.slug}"
     if org is None:
         org = await service.create_organization(
             session,
@@ -97,6 +107,7 @@ async def apply_manifest(session: AsyncSession, registry: PluginRegistry, manife
             domains=manifest.domains,
         )
         await service.set_status(session, org, manifest.status)
+        org.manifest_digest = manifest.digest
         return f"created {manifest.slug}"
     await service.bind(session, org.id)
     org.name = manifest.name
@@ -104,6 +115,7 @@ async def apply_manifest(session: AsyncSession, registry: PluginRegistry, manife
     await service.set_status(session, org, manifest.status)
     await service.set_domains(session, org, manifest.domains)
     enabled = await service.set_plugins(session, registry, org, manifest.plugins)
+    org.manifest_digest = manifest.digest
     return f"updated {manifest.slug}" + (f" (enabled {', '.join(enabled)})" if enabled else "")
 
 

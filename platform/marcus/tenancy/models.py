@@ -25,6 +25,8 @@ class Organization(Base):
     name: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text, default=ACTIVE, server_default=ACTIVE)
     settings: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict, server_default="{}")
+    manifest_digest: Mapped[str | None] = mapped_column(Text)
+    """SHA-256 of the ``tenants/<slug>.toml`` last applied (None: never managed by a manifest)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
