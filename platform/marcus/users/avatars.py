@@ -1,17 +1,18 @@
 """Avatar images: the type is read from the content (PNG, JPEG or WebP magic bytes, never the
-client's claim), the size is capped while reading, and the file lands under
-``data_dir/storage/org/<org>/kernel/<uuid>/avatar.<ext>`` until the kernel storage exists."""
+client's claim), the size is capped while reading, and the image is kept in the kernel storage
+(``marcus.storage``) under ``org/<org>/kernel/<uuid>/avatar.<ext>``."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from fastapi import UploadFile
 
 from marcus.config import Settings
-from marcus.errors import Invalid
+from marcus.errors import Invalid, Unavailable
+from marcus.storage import LocalStorage, object_key, open_storage, tenant_prefix
 
 CHUNK = 64 * 1024
 MEDIA_TYPES = {"png": "image/png", "jpg": "image/jpeg", "webp": "image/webp"}
@@ -51,19 +52,20 @@ def storage_root(settings: Settings) -> Path:
 
 async def store(settings: Settings, *, org_id: uuid.UUID, data: bytes, kind: str) -> str:
     """Write the image; returns its storage key."""
-    key = f"org/{org_id}/kernel/{uuid.uuid4()}/avatar.{kind}"
-    path = storage_root(settings) / key
-    await asyncio.to_thread(_write, path, data)
+    key = object_key(org_id, "kernel", f"avatar.{kind}")
+    await open_storage(settings).put(key, _once(data), content_type=MEDIA_TYPES[kind])
     return key
 
 
-def _write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
 
 
 def locate(settings: Settings, *, org_id: uuid.UUID, key: str) -> tuple[Path, str]:
     """The file and media type of a stored avatar; refuses keys outside the workspace's folder."""
-    if not key.startswith(f"org/{org_id}/kernel/") or ".." in key:
+    if not key.startswith(tenant_prefix(org_id, "kernel")) or ".." in key:
         raise Invalid("Not an avatar of this workspace.", code="bad_avatar_key")
-    return storage_root(settings) / key, MEDIA_TYPES[key.rsplit(".", 1)[-1]]
+    storage = open_storage(settings)
+    if not isinstance(storage, LocalStorage):  # the avatar route serves a file path
+        raise Unavailable("Avatars are served from local storage only.", code="avatar_unavailable")
+    return storage.path_of(key), MEDIA_TYPES[key.rsplit(".", 1)[-1]]
