@@ -126,10 +126,13 @@ async def test_crash_between_commit_and_dispatch_delivers_on_next_run_once_each(
         # A relay that dies mid-dispatch: subscriber a committed, b never finished.
         recorder.block_b = asyncio.Event()
         doomed = asyncio.create_task(relay_for(h.kernel).run_once())
-        for _ in range(200):
-            if recorder.calls:
+        for _ in range(300):  # until subscriber a's transaction (with its delivery record) committed
+            async with example_database.db.platform_session() as session:
+                delivered = await session.scalar(select(EventDelivery.id).where(EventDelivery.event_id == event_id))
+            if delivered is not None:
                 break
             await asyncio.sleep(0.01)
+        assert delivered is not None
         doomed.cancel()
         with pytest.raises(asyncio.CancelledError):
             await doomed
