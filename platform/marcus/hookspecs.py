@@ -134,7 +134,8 @@ def register_pages() -> PageSet:
 def plugin_lifespan(app: Any) -> AbstractAsyncContextManager[None] | AsyncIterator[None] | None:
     """Return an async context manager entered at startup (in dependency order) and exited at shutdown.
 
-    Use it for clients and background tasks the plugin owns. Return None when there is nothing.
+    It runs in every Marcus process: API replicas and ``marcus worker`` alike. Use it for
+    clients and background tasks the plugin owns. Return None when there is nothing.
     """
 
 
