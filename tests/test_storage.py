@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
-import hmac
 import io
 import json
 import secrets
@@ -20,12 +18,11 @@ import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from types import SimpleNamespace
-from urllib.parse import quote
 
 import httpx
 import pytest
-from aiohttp import web
 from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import text
 
 from marcus.config import Settings
 from marcus.errors import install_error_handlers
@@ -46,149 +43,18 @@ from marcus.storage import (
 )
 from marcus.storage.keys import InvalidKey
 from marcus.storage.sniff import CSV, DOCX, GIF, JPEG, PDF, PNG, TEXT, WEBP, XLSX, ZIP, office_type, sniff
+from marcus.testing import relay_for
 from marcus.testing.harness import create_tenant, running_app
-
-SUPABASE_KEY = "service-role-key-for-tests"
-BUCKET = "attachments"
+from marcus.testing.supabase import BUCKET, SUPABASE_KEY, FakeSupabaseStorage
 
 # --------------------------------------------------------------------------------------------
-# A Supabase Storage server, in the test
+# A Supabase Storage server, in the test (marcus.testing.supabase, the ``marcus_supabase`` fixture)
 # --------------------------------------------------------------------------------------------
 
 
-def _error(status: str, error: str, message: str) -> web.Response:
-    """The real server's error: HTTP 400, the logical status as a string in the body."""
-    body = {"statusCode": status, "error": error, "message": message}
-    return web.json_response(body, status=400)
-
-
-def _not_found() -> web.Response:
-    return _error("404", "not_found", "Object not found")
-
-
-class FakeSupabaseStorage:
-    """Objects in memory, one bucket, the routes storage3's sync bucket API calls."""
-
-    def __init__(self) -> None:
-        self.objects: dict[str, tuple[bytes, str]] = {}
-        self.secret = secrets.token_bytes(16)
-        self.requests: list[str] = []
-
-    def app(self) -> web.Application:
-        app = web.Application(middlewares=[self._auth], client_max_size=64 * 1024 * 1024)
-        base = "/storage/v1/object"
-        app.router.add_post(base + "/sign/{bucket}/{path:.+}", self.sign)
-        app.router.add_get(base + "/sign/{bucket}/{path:.+}", self.signed_download)
-        app.router.add_post(base + "/list/{bucket}", self.list)
-        app.router.add_get(base + "/info/{bucket}/{path:.+}", self.info)
-        app.router.add_delete(base + "/{bucket}", self.remove)
-        app.router.add_post(base + "/{bucket}/{path:.+}", self.upload)
-        app.router.add_get(base + "/{bucket}/{path:.+}", self.download)
-        return app
-
-    @web.middleware
-    async def _auth(self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]):
-        self.requests.append(f"{request.method} {request.path}")
-        if request.match_info.get("bucket", BUCKET) != BUCKET:
-            return _error("404", "Bucket not found", "Bucket not found")
-        public = request.method == "GET" and request.path.startswith("/storage/v1/object/sign/")
-        if not public and request.headers.get("Authorization") != f"Bearer {SUPABASE_KEY}":
-            return _error("403", "Unauthorized", "invalid signature")
-        return await handler(request)
-
-    def _token(self, path: str, expires: int) -> str:
-        payload = json.dumps({"url": f"{BUCKET}/{path}", "exp": expires}).encode()
-        mac = hmac.new(self.secret, payload, hashlib.sha256).hexdigest()
-        return base64.urlsafe_b64encode(payload).decode() + "." + mac
-
-    async def upload(self, request: web.Request) -> web.Response:
-        path = request.match_info["path"]
-        reader = await request.multipart()
-        content, content_type = b"", "application/octet-stream"
-        async for part in reader:
-            if part.name == "file":
-                content_type = part.headers.get("Content-Type", content_type)
-                content = await part.read()
-        if path in self.objects and request.headers.get("x-upsert") != "true":
-            return _error("409", "Duplicate", "The resource already exists")
-        self.objects[path] = (content, content_type)
-        return web.json_response({"Key": f"{BUCKET}/{path}", "Id": str(uuid.uuid4())})
-
-    async def download(self, request: web.Request) -> web.Response:
-        found = self.objects.get(request.match_info["path"])
-        if found is None:
-            return _not_found()
-        return web.Response(body=found[0], headers={"Content-Type": found[1]})
-
-    async def info(self, request: web.Request) -> web.Response:
-        path = request.match_info["path"]
-        if path not in self.objects:
-            return _not_found()
-        content, content_type = self.objects[path]
-        return web.json_response({"name": path, "size": len(content), "content_type": content_type})
-
-    async def remove(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        gone = [self.objects.pop(p) and {"name": p, "bucket_id": BUCKET} for p in body["prefixes"] if p in self.objects]
-        return web.json_response(gone)
-
-    async def list(self, request: web.Request) -> web.Response:
-        body = await request.json()
-        folder = body.get("prefix", "").strip("/")
-        start = f"{folder}/" if folder else ""
-        entries: dict[str, dict[str, object]] = {}
-        for path, (content, content_type) in self.objects.items():
-            if not path.startswith(start):
-                continue
-            name, _, rest = path[len(start) :].partition("/")
-            if rest:
-                entries[name] = {"name": name, "id": None, "metadata": None}
-            else:
-                meta = {"size": len(content), "mimetype": content_type}
-                entries[name] = {"name": name, "id": str(uuid.uuid4()), "metadata": meta}
-        offset, limit = int(body.get("offset", 0)), int(body.get("limit", 100))
-        return web.json_response([entries[n] for n in sorted(entries)][offset : offset + limit])
-
-    async def sign(self, request: web.Request) -> web.Response:
-        path = request.match_info["path"]
-        if path not in self.objects:
-            return _not_found()
-        body = await request.json()
-        token = self._token(path, int(time.time()) + int(body["expiresIn"]))
-        return web.json_response({"signedURL": f"/object/sign/{BUCKET}/{quote(path)}?token={token}"})
-
-    async def signed_download(self, request: web.Request) -> web.Response:
-        path, token = request.match_info["path"], request.query.get("token", "")
-        encoded, _, mac = token.partition(".")
-        try:
-            payload = base64.urlsafe_b64decode(encoded)
-        except ValueError:
-            return _error("400", "InvalidJWT", "invalid token")
-        expected = hmac.new(self.secret, payload, hashlib.sha256).hexdigest()
-        claims = json.loads(payload) if hmac.compare_digest(mac, expected) else None
-        if claims is None or claims["url"] != f"{BUCKET}/{path}":
-            return _error("400", "InvalidJWT", "invalid signature")
-        if claims["exp"] <= time.time():
-            return _error("400", "InvalidJWT", "jwt expired")
-        if path not in self.objects:
-            return _not_found()
-        content, content_type = self.objects[path]
-        headers = {"Content-Type": content_type}
-        if "download" in request.query:
-            headers["Content-Disposition"] = f'attachment; filename="{request.query["download"] or path}"'
-        return web.Response(body=content, headers=headers)
-
-
-@pytest.fixture(scope="module")
-async def supabase_server() -> AsyncIterator[tuple[str, FakeSupabaseStorage]]:
-    fake = FakeSupabaseStorage()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield f"http://{host}:{port}", fake
-    await runner.cleanup()
+@pytest.fixture
+def supabase_server(marcus_supabase: FakeSupabaseStorage) -> tuple[str, FakeSupabaseStorage]:
+    return marcus_supabase.url, marcus_supabase
 
 
 # --------------------------------------------------------------------------------------------
@@ -530,6 +396,40 @@ async def test_a_workspace_cannot_reach_another_workspaces_key(local_app, marcus
     assert stored.key not in await files_b.list_keys()
 
 
+async def test_staging_releases_replaced_files_only_once_the_change_commits(local_app, marcus_database):
+    harness, org = local_app
+    files = TenantFiles(harness.kernel.storage, org_id=org.id, plugin="documents")
+    old = await files.put("old.txt", chunks_of(b"old"), content_type="text/plain")
+    async with marcus_database.db.platform_session() as session:
+        with pytest.raises(RuntimeError):
+            async with files.staging(session) as stage:
+                failed = await stage.put("new.txt", chunks_of(b"new"), content_type="text/plain")
+                stage.release(old.key)
+                raise RuntimeError("the change did not commit")
+        assert (await files.exists(old.key), await files.exists(failed.key)) == (True, False)
+        async with files.staging(session) as stage:
+            new = await stage.put("new.txt", chunks_of(b"new"), content_type="text/plain")
+            stage.release(old.key)
+            stage.release(None)
+            await session.execute(text("SELECT 1"))
+            await session.commit()
+    assert (await files.exists(old.key), await files.exists(new.key)) == (False, True)
+
+
+async def test_discard_removes_only_this_workspaces_files_and_is_idempotent(local_app, marcus_database):
+    harness, org_a = local_app
+    org_b = await create_tenant(marcus_database)
+    files_a = TenantFiles(harness.kernel.storage, org_id=org_a.id, plugin="documents")
+    files_b = TenantFiles(harness.kernel.storage, org_id=org_b.id, plugin="documents")
+    stored = await files_a.put("a.txt", chunks_of(b"A"), content_type="text/plain")
+    await files_b.discard(stored.key)  # a key from elsewhere: logged and left, not raised
+    await files_b.discard(None)
+    assert await files_a.exists(stored.key)
+    await files_a.discard(stored.key)
+    await files_a.discard(stored.key)
+    assert not await files_a.exists(stored.key)
+
+
 async def test_a_local_link_works_only_on_its_own_workspace_and_only_while_valid(local_app, marcus_database):
     harness, org_a = local_app
     org_b = await create_tenant(marcus_database)
@@ -591,3 +491,47 @@ async def test_an_upload_route_stops_reading_a_body_without_length_past_the_ceil
         assert "content-length" not in streamed.request.headers
         assert streamed.status_code == 413
     assert received == [1000], "the handler never saw an oversize body"
+
+
+# --------------------------------------------------------------------------------------------
+# Kernel images (avatars, the logo) on the Supabase backend
+# --------------------------------------------------------------------------------------------
+
+PNG_IMAGE = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+JPEG_IMAGE = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+
+
+def _kernel_images(fake: FakeSupabaseStorage, org_id: uuid.UUID, name: str) -> list[str]:
+    prefix = f"org/{org_id}/kernel/"
+    return sorted(k for k in fake.objects if k.startswith(prefix) and k.rsplit("/", 1)[-1].startswith(name))
+
+
+async def test_avatars_and_logos_round_trip_through_supabase(
+    marcus_database, marcus_supabase, tenant_factory, user_factory
+):
+    org = await tenant_factory()
+    admin = await user_factory(org, role="admin")
+    async with running_app(marcus_database, worker=False, **marcus_supabase.settings()) as h:
+        assert h.kernel.storage.backend == "supabase"
+        for content, media_type, extension in ((PNG_IMAGE, "image/png", "png"), (JPEG_IMAGE, "image/jpeg", "jpg")):
+            files = {"file": ("me.bin", content, "application/octet-stream")}
+            uploaded = await h.client.put("/api/v1/me/avatar", files=files, headers=admin.headers)
+            assert uploaded.status_code == 200, uploaded.text
+            avatar = await h.client.get(uploaded.json()["avatar_url"], headers=admin.headers)
+            assert (avatar.status_code, avatar.headers["content-type"], avatar.content) == (200, media_type, content)
+            assert avatar.headers["x-content-type-options"] == "nosniff"
+            stored = _kernel_images(marcus_supabase, org.id, "avatar.")
+            assert [key.rsplit("/", 1)[-1] for key in stored] == [f"avatar.{extension}"]  # the replaced one is gone
+
+        public = {"X-Tenant": org.slug}
+        logo = await h.client.put("/api/v1/settings/logo", files={"file": ("l.png", PNG_IMAGE)}, headers=admin.headers)
+        assert logo.status_code == 200, logo.text
+        served = await h.client.get("/api/v1/settings/logo", headers=public)
+        assert (served.status_code, served.headers["content-type"], served.content) == (200, "image/png", PNG_IMAGE)
+        assert len(_kernel_images(marcus_supabase, org.id, "logo.")) == 1
+        removed = await h.client.delete("/api/v1/settings/logo", headers=admin.headers)
+        assert removed.json()["logo_url"] is None
+        while await relay_for(h.kernel).run_once():
+            pass
+        assert _kernel_images(marcus_supabase, org.id, "logo.") == []
+        assert (await h.client.get("/api/v1/settings/logo", headers=public)).status_code == 404

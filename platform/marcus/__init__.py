@@ -3,11 +3,13 @@
 Parts: ``config`` (settings), ``db`` (engines, sessions, tenant-scoped models, RLS helpers),
 ``tenancy`` (organizations, resolution, manifests), ``plugins`` / ``hookspecs`` (the plugin
 system), ``errors`` (domain errors rendered as problem details), ``deps`` (FastAPI
-dependencies), ``rbac`` (authorization: ``require``, ``Grant``), ``app`` (``create_app``) and
-``cli``. Plugins import only from here (and ``marcus.testing`` in their tests).
+dependencies), ``rbac`` (authorization: ``require``, ``Grant``), ``storage`` (files:
+``TenantFiles``, signed URLs, upload limits, images), ``app`` (``create_app``) and ``cli``. Plugins
+import only from here (and ``marcus.testing`` in their tests).
 """
 
 from marcus.auth.deps import CurrentPrincipal, OptionalPrincipal
+from marcus.auth.models import User
 from marcus.auth.principal import Principal
 from marcus.db.base import Base, TenantScoped, new_id
 from marcus.db.rls import create_tenant_table, enable_tenant_rls, tenant_fk
@@ -24,24 +26,62 @@ from marcus.declarations import (
 from marcus.deps import CurrentTenant, KernelDep, SessionDep
 from marcus.errors import Conflict, Forbidden, Invalid, MarcusError, NotFound, Unauthorized, Unavailable
 from marcus.events import Event, EventContext, Notice, publish
+from marcus.events.outbox import OutboxEvent
 from marcus.hookspecs import PLUGIN_API_VERSION, hookimpl
 from marcus.kernel import Kernel
 from marcus.mail.service import send_mail
 from marcus.pagination import Page, PageQuery, paginate
+from marcus.pdf import PdfBrand, PdfColumn, pdf_brand, render_table_pdf, render_table_pdf_async
+from marcus.portal import (
+    FormErrors,
+    PageDep,
+    PageState,
+    SignedInDep,
+    Visitor,
+    VisitorDep,
+    flash,
+    form_values,
+    page_require,
+    parse_form,
+    redirect,
+    render,
+)
 from marcus.rbac import Grant, require
+from marcus.realtime import role_room, tenant_room, user_room
+from marcus.realtime.push import after_commit, push_after_commit
+from marcus.settings import WorkspaceSettings, workspace_settings
+from marcus.storage import (
+    Download,
+    SignedUrl,
+    Storage,
+    StoredFile,
+    TenantFiles,
+    UploadLimits,
+    UploadRoute,
+    image_response,
+    image_responses,
+    key_created_at,
+    open_image,
+    save_image,
+    session_storage,
+    tenant_files,
+)
 from marcus.tenancy.models import Organization
 from marcus.tenancy.resolver import Tenant
 
 __all__ = [
+    "PLUGIN_API_VERSION",
     "Base",
     "Conflict",
     "CurrentPrincipal",
     "CurrentTenant",
     "DashboardWidget",
+    "Download",
     "Event",
     "EventContext",
     "EventHandler",
     "Forbidden",
+    "FormErrors",
     "Grant",
     "Invalid",
     "Job",
@@ -53,26 +93,63 @@ __all__ = [
     "NotFound",
     "Notice",
     "OptionalPrincipal",
-    "PLUGIN_API_VERSION",
     "Organization",
+    "OutboxEvent",
     "Page",
+    "PageDep",
     "PageQuery",
     "PageSet",
+    "PageState",
+    "PdfBrand",
+    "PdfColumn",
     "Permission",
     "PluginManifest",
     "Principal",
     "SessionDep",
+    "SignedInDep",
+    "SignedUrl",
+    "Storage",
+    "StoredFile",
     "Tenant",
+    "TenantFiles",
     "TenantScoped",
     "Unauthorized",
     "Unavailable",
+    "UploadLimits",
+    "UploadRoute",
+    "User",
+    "Visitor",
+    "VisitorDep",
+    "WorkspaceSettings",
+    "after_commit",
     "create_tenant_table",
     "enable_tenant_rls",
+    "flash",
+    "form_values",
     "hookimpl",
+    "image_response",
+    "image_responses",
+    "key_created_at",
     "new_id",
+    "open_image",
+    "page_require",
     "paginate",
+    "parse_form",
+    "pdf_brand",
     "publish",
+    "push_after_commit",
+    "redirect",
+    "render",
+    "render_table_pdf",
+    "render_table_pdf_async",
     "require",
+    "role_room",
+    "save_image",
     "send_mail",
+    "session_storage",
+    "tenant_files",
     "tenant_fk",
+    "tenant_room",
+    "user_room",
+    "workspace_settings",
 ]

@@ -34,6 +34,7 @@ from marcus.notifications.handlers import KERNEL_EVENTS, kernel_handlers
 from marcus.notifications.router import activities as activities_router
 from marcus.notifications.router import notifications as notifications_router
 from marcus.plugins import load_plugins
+from marcus.portal.mount import mount_portal
 from marcus.ratelimit import RateLimited, RateLimiter, rate_limited_handler
 from marcus.rbac.deps import verify_routes
 from marcus.rbac.enforcer import PolicyEnforcer
@@ -43,6 +44,8 @@ from marcus.realtime.namespace import NotificationsNamespace
 from marcus.realtime.websocket import router as websocket_router
 from marcus.settings.events import wire_settings_events
 from marcus.settings.router import router as settings_router
+from marcus.storage import open_storage
+from marcus.storage.router import router as files_router
 from marcus.tenancy.resolver import TenantResolver
 from marcus.worker import background
 
@@ -99,6 +102,7 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
     _wire_events(kernel)
     kernel.hub = Hub(sio, settings.redis_url)
     kernel.limiter, kernel.mail = RateLimiter(settings), MailSender(db, settings)
+    kernel.storage = open_storage(settings)
     sio.register_namespace(NotificationsNamespace(kernel))
     metrics = Metrics(db, sio, settings=settings)
     api = FastAPI(title="Marcus", version=version("marcus-platform"), lifespan=_lifespan(kernel, metrics))
@@ -122,9 +126,11 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
         api.include_router(router)
     api.include_router(roles_router, prefix=f"{API_PREFIX}/roles")
     api.include_router(settings_router, prefix=API_PREFIX)
+    api.include_router(files_router, prefix=API_PREFIX)
     for router in identity_routers(settings):
         api.include_router(router, prefix=API_PREFIX)
     _mount_plugins(api, kernel)
+    mount_portal(api, kernel)
     verify_routes(api, kernel.rbac.permissions)
     return MarcusApp(sio, api, kernel, metrics)
 

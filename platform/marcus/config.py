@@ -48,6 +48,11 @@ class Settings(BaseSettings):
 
     redis_url: str | None = None
 
+    # Portal (web pages): browser sessions ride on cookies carrying the API's tokens. Secure
+    # cookies (``__Host-`` names) unless turned off; the default turns them off only for
+    # MARCUS_ENV dev and test, where the portal is served over http://localhost.
+    cookie_secure: bool | None = None
+
     # Background work (outbox relay, mail, jobs) inside the API process; `marcus worker` runs it apart.
     worker: bool = True
     relay_poll_interval: float = Field(default=1.0, gt=0)
@@ -92,6 +97,33 @@ class Settings(BaseSettings):
     mail_retry_base: float = Field(default=30.0, ge=0)
     mail_poll_interval: float = Field(default=30.0, gt=0)
 
+    # File storage (marcus.storage): a directory under data_dir, or a Supabase Storage bucket
+    # (server-side key, private bucket). Upload limits are the platform's ceiling; a workspace
+    # may lower them under [settings.uploads] (max_bytes, types).
+    storage_backend: Literal["local", "supabase"] = "local"
+    supabase_url: str | None = None
+    supabase_key: SecretStr | None = None
+    supabase_bucket: str = Field(default="attachments", min_length=1)
+    upload_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    upload_types: list[str] = [
+        "application/pdf",
+        "image/png",
+        "image/jpeg",
+        "image/webp",
+        "image/gif",
+        "text/plain",
+        "text/csv",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ]
+    signed_url_ttl: int = Field(default=300, ge=10, le=7 * 24 * 3600)
+
+    @model_validator(mode="after")
+    def _storage_configured(self) -> Settings:
+        if self.storage_backend == "supabase" and not (self.supabase_url and self.supabase_key):
+            raise ValueError("MARCUS_STORAGE_BACKEND=supabase needs MARCUS_SUPABASE_URL and MARCUS_SUPABASE_KEY")
+        return self
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Settings:
         if self.env == "prod" and self.secret_key.get_secret_value() in PLACEHOLDER_SECRETS:
@@ -102,6 +134,11 @@ class Settings(BaseSettings):
         if "*" in self.cors_origins:
             raise ValueError("MARCUS_CORS_ORIGINS may not contain '*': list the allowed origins")
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Whether portal cookies are ``Secure`` (and carry the ``__Host-`` prefix)."""
+        return self.cookie_secure if self.cookie_secure is not None else self.env == "prod"
 
     @property
     def embedded(self) -> bool:

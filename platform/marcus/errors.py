@@ -13,6 +13,11 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg import InterfaceError as PsycopgInterfaceError
+from psycopg import OperationalError as PsycopgOperationalError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from marcus.logs import request_id_var
@@ -100,6 +105,37 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+# Connection-level failures of the shared state (database server down or restarting, connection
+# cut, pool exhausted; Redis unreachable): a retryable 503, never a 500. SQLAlchemy wraps
+# psycopg's errors; the raw ones are listed for code that talks to psycopg directly.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    PsycopgOperationalError,
+    PsycopgInterfaceError,
+)
+REDIS_UNAVAILABLE: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
+RETRY_AFTER_SECONDS = 5
+
+
+async def _database_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("database unavailable: %s", type(cause).__name__, extra={"sqlstate": getattr(cause, "sqlstate", None)})
+    return _unavailable("The database cannot be reached right now; try again shortly.", "database_unavailable")
+
+
+async def _redis_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.warning("redis unavailable: %s", type(exc).__name__)
+    return _unavailable("A shared service cannot be reached right now; try again shortly.", "redis_unavailable")
+
+
+def _unavailable(detail: str, code: str) -> JSONResponse:
+    response = problem(503, "Service unavailable", detail, code)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem(500, "Internal error", "An unexpected error occurred; it has been logged.", "internal_error")
@@ -110,4 +146,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(MarcusError, _marcus_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    for error in DATABASE_UNAVAILABLE:
+        app.add_exception_handler(error, _database_unavailable)
+    for error in REDIS_UNAVAILABLE:
+        app.add_exception_handler(error, _redis_unavailable)
     app.add_exception_handler(Exception, _unhandled)

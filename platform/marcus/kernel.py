@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from marcus.mail.sender import MailSender
     from marcus.ratelimit import RateLimiter
     from marcus.rbac.enforcer import PolicyEnforcer
+    from marcus.storage import Storage
 
 
 @dataclass
@@ -33,3 +34,4 @@ class Kernel:
     hub: Any = None
     limiter: RateLimiter = field(init=False, repr=False)
     mail: MailSender = field(init=False, repr=False)
+    storage: Storage = field(init=False, repr=False)

@@ -8,13 +8,11 @@ admin list, so they get no rows of their own for customers' events.
 
 from __future__ import annotations
 
-import asyncio
 import string
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,9 +24,9 @@ from marcus.events.model import Event, EventContext
 from marcus.notifications.models import Activity, Notification, NotificationPreference
 from marcus.notifications.schemas import NotificationRead
 from marcus.realtime.hub import role_room, user_room
+from marcus.realtime.push import after_commit
 
 STAFF_ROOMS = ("owner", "admin", "staff")
-_background: set[asyncio.Task[None]] = set()
 
 
 def fill(template: str, values: Mapping[str, Any]) -> str:
@@ -138,12 +136,7 @@ def _push_after_commit(ctx: EventContext, notifications: Sequence[Notification])
         for data, uid in frames:
             await hub.emit("notification:new", data, [user_room(org, uid), *staff])
 
-    def schedule(_session: Any) -> None:
-        task = asyncio.get_running_loop().create_task(push())
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-
-    sa_event.listen(ctx.session.sync_session, "after_commit", schedule, once=True)
+    after_commit(ctx.session, push)
 
 
 async def on_event(event: Event, ctx: EventContext) -> None:

@@ -1,6 +1,8 @@
 """The seed's raw WebSocket, ``/ws/notifications``, for clients of the single-business backend.
 
 Token from ``Authorization`` (with or without ``Bearer``) or ``?token=``, verified this time.
+Portal pages connect with their session cookie instead (same-origin sockets only, see
+``marcus.portal.cookies.websocket_token``); those sockets also hear the workspace's room.
 Frames are JSON ``{"event", "data"}``: ``connected`` ``{userId, role}``, ``auth_error``
 ``{message}`` (then close), and ``notification:new`` with the notification in camelCase.
 """
@@ -16,8 +18,9 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from marcus.errors import MarcusError
+from marcus.portal.cookies import websocket_token
 from marcus.realtime.gate import STAFF_ROLES, bearer
-from marcus.realtime.hub import role_room, user_room
+from marcus.realtime.hub import role_room, tenant_room, user_room
 
 router = APIRouter()
 POLICY_VIOLATION = 1008
@@ -49,6 +52,9 @@ async def notifications_socket(ws: WebSocket) -> None:
     kernel = ws.app.state.kernel
     await ws.accept()
     token = bearer(ws.headers.get("authorization")) or ws.query_params.get("token") or ""
+    portal = not token
+    if portal:
+        token = websocket_token(kernel.settings, ws.headers, ws.cookies) or ""
     try:
         tenant = await kernel.tenants.resolve(ws.headers.get("host"), ws.headers.get("x-tenant"))
         principal, expires_at, roles = await authenticate_token(kernel, token, tenant)
@@ -57,6 +63,8 @@ async def notifications_socket(ws: WebSocket) -> None:
         await ws.close(code=POLICY_VIOLATION)
         return
     rooms = [user_room(tenant.id, principal.user_id), *(role_room(tenant.id, r) for r in roles)]
+    if portal:
+        rooms.append(tenant_room(tenant.id))
     handle = kernel.hub.listen(_CamelSocket(ws), rooms)
     role = "ADMIN" if STAFF_ROLES & set(roles) else "CUSTOMER"
     await ws.send_text(json.dumps({"event": "connected", "data": {"userId": str(principal.user_id), "role": role}}))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from marcus.declarations import EventHandler
 from marcus.events.bus import EventBus
 from marcus.events.model import Event, EventContext, Notice
-from marcus.settings import logos
+from marcus.settings.logos import logo_files
 
 
 class SettingsUpdated(Event):
@@ -36,8 +36,7 @@ SETTINGS_EVENTS: tuple[type[Event], ...] = (SettingsUpdated, PluginsUpdated)
 
 async def remove_old_logo(event: SettingsUpdated, ctx: EventContext) -> None:
     """Delete the logo file the workspace no longer uses."""
-    if event.old_logo_key:
-        await logos.remove(ctx.kernel.settings, org_id=ctx.organization_id, key=event.old_logo_key)
+    await logo_files(ctx.kernel.storage, ctx.organization_id).discard(event.old_logo_key)
 
 
 def wire_settings_events(bus: EventBus) -> None:

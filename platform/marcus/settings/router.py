@@ -6,16 +6,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 from marcus.deps import CurrentTenant, KernelDep, SessionDep
 from marcus.rbac import Grant, require
-from marcus.settings import logos, service
+from marcus.settings import service
 from marcus.settings.schemas import PluginRead, WorkspaceSettingsRead, WorkspaceSettingsUpdate
+from marcus.storage import UploadRoute, image_response, image_responses
 
-router = APIRouter(prefix="/settings", tags=["settings"])
+router = APIRouter(prefix="/settings", tags=["settings"], route_class=UploadRoute)
 CanManage = Annotated[Grant, require("kernel.settings:manage")]
-IMAGE = {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}, "description": "The logo"}
+LOGO = image_responses(description="The logo") | {404: {"description": "No logo"}}
 
 
 @router.get("", response_model=WorkspaceSettingsRead)
@@ -61,9 +62,7 @@ async def delete_logo(grant: CanManage, session: SessionDep, kernel: KernelDep) 
     )
 
 
-@router.get("/logo", response_class=FileResponse, responses={200: IMAGE, 404: {"description": "No logo"}})
-async def read_logo(tenant: CurrentTenant, session: SessionDep, kernel: KernelDep) -> FileResponse:
+@router.get("/logo", response_class=StreamingResponse, responses=LOGO)
+async def read_logo(tenant: CurrentTenant, session: SessionDep, kernel: KernelDep) -> StreamingResponse:
     """The workspace logo image (public)."""
-    key = await service.logo_key(session, org_id=tenant.id)
-    path, media_type = logos.locate(kernel.settings, org_id=tenant.id, key=key)
-    return FileResponse(path, media_type=media_type, headers={"X-Content-Type-Options": "nosniff"})
+    return image_response(await service.open_logo(session, kernel, org_id=tenant.id))

@@ -23,6 +23,8 @@ from marcus.settings import logos
 from marcus.settings.events import PluginsUpdated, SettingsUpdated
 from marcus.settings.schemas import PluginRead, WorkspaceSettingsRead, WorkspaceSettingsUpdate
 from marcus.settings.workspace import LOGO_KEY, from_values
+from marcus.storage import Download, save_image, workspace_files
+from marcus.storage.keys import KERNEL
 from marcus.tenancy.models import Organization, OrganizationPlugin
 from marcus.tenancy.service import set_plugins
 
@@ -139,9 +141,12 @@ async def update_settings(
 async def replace_logo(
     session: AsyncSession, kernel: Kernel, *, org_id: uuid.UUID, actor_id: uuid.UUID, upload: UploadFile | None
 ) -> WorkspaceSettingsRead:
-    """Store ``upload`` as the logo (None removes it); the old file is deleted after commit."""
-    key = await logos.save(kernel.settings, org_id=org_id, upload=upload) if upload is not None else None
-    try:
+    """Store ``upload`` as the logo (None removes it): the new file is removed if the change does
+    not commit, the old one after it did (``events.remove_old_logo``, through the outbox)."""
+    files = workspace_files(kernel, await kernel.tenants.by_id(org_id), KERNEL)
+    async with files.staging(session) as stage:
+        stored = await save_image(stage, upload, name=logos.NAME, max_bytes=logos.MAX_BYTES) if upload else None
+        key = stored.key if stored else None
         org = await _organization(session, org_id, lock=True)
         old = org.settings.get(LOGO_KEY)
         if old != key:
@@ -150,16 +155,12 @@ async def replace_logo(
             await publish(session, event, actor_id=actor_id)
         result = await read_settings(session, kernel, org_id=org_id)
         await session.commit()
-    except BaseException:
-        if key:
-            await logos.remove(kernel.settings, org_id=org_id, key=key)
-        raise
     kernel.tenants.invalidate()
     return result
 
 
-async def logo_key(session: AsyncSession, *, org_id: uuid.UUID) -> str | None:
-    """The stored key of the workspace's logo, if any."""
+async def open_logo(session: AsyncSession, kernel: Kernel, *, org_id: uuid.UUID) -> Download:
+    """The workspace's stored logo; 404 when it has none."""
     org = await _organization(session, org_id)
     logo = org.settings.get(LOGO_KEY)
-    return str(logo) if logo else None
+    return await logos.open_logo(logos.logo_files(kernel.storage, org_id), str(logo) if logo else None)

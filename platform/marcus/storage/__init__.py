@@ -6,8 +6,10 @@ directory, with HMAC-signed links from ``signing`` served by ``router``), ``supa
 (``SupabaseStorage``, the supabase client run off the event loop), ``sniff`` (file types from
 the content), ``limits`` (per-workspace size and type limits under the platform's ceiling),
 ``files`` (``TenantFiles``: what a plugin uses — checked streaming uploads, signed URLs, and
-``staging`` that removes the files of a transaction that did not commit) and ``http``
-(``UploadRoute``: oversize bodies refused before they are parsed).
+``staging`` that removes the files of a transaction that did not commit), ``images``
+(``save_image`` / ``open_image`` / ``image_response``: avatars, logos and pictures, checked
+from their content and streamed back from any backend) and ``http`` (``UploadRoute``:
+oversize bodies refused before they are parsed).
 
 The app's storage is ``kernel.storage``; ``open_storage(settings)`` builds it.
 """
@@ -27,8 +29,9 @@ from marcus.storage.base import (
     StorageUnavailable,
     UnsupportedFileType,
 )
-from marcus.storage.files import SignedUrl, StoredFile, TenantFiles, tenant_files
+from marcus.storage.files import SignedUrl, Staging, StoredFile, TenantFiles, tenant_files, workspace_files
 from marcus.storage.http import UploadRoute
+from marcus.storage.images import image_response, image_responses, image_types, open_image, save_image
 from marcus.storage.keys import key_created_at, object_key, safe_name, tenant_prefix
 from marcus.storage.limits import UploadLimits, upload_limits
 from marcus.storage.local import LocalStorage
@@ -42,6 +45,7 @@ __all__ = [
     "ObjectExists",
     "ObjectNotFound",
     "SignedUrl",
+    "Staging",
     "Storage",
     "StorageUnavailable",
     "StoredFile",
@@ -50,14 +54,20 @@ __all__ = [
     "UnsupportedFileType",
     "UploadLimits",
     "UploadRoute",
+    "image_response",
+    "image_responses",
+    "image_types",
     "key_created_at",
     "object_key",
+    "open_image",
     "open_storage",
     "safe_name",
+    "save_image",
     "session_storage",
     "tenant_files",
     "tenant_prefix",
     "upload_limits",
+    "workspace_files",
 ]
 
 _opened: dict[tuple[object, ...], Storage] = {}

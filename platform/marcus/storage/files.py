@@ -4,7 +4,9 @@ Every key it makes or accepts starts with ``org/<org_id>/<plugin>/``; a key of a
 workspace (or plugin) is "not found", whoever passes it. Uploads are checked against the
 workspace's limits before anything is stored (size 413, type from the content 415), then
 streamed in chunks, counted again, and removed if the count goes over. ``staging(session)``
-removes what was stored for a request whose transaction did not commit.
+removes what was stored for a request whose transaction did not commit, and what the request
+released (files its rows stopped naming) once it did. ``discard`` removes a file a row no
+longer names, from an event handler after the change committed.
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from marcus.deps import CurrentTenant, KernelDep
 from marcus.errors import Invalid
+from marcus.kernel import Kernel
 from marcus.storage.base import CHUNK_SIZE, Download, FileTooLarge, ObjectNotFound, Storage, UnsupportedFileType
 from marcus.storage.keys import check_key, object_key, tenant_prefix
 from marcus.storage.limits import UploadLimits, upload_limits
 from marcus.storage.sniff import HEAD_SIZE, ZIP, extension, office_type, sniff
+from marcus.tenancy.resolver import Tenant
 
 log = logging.getLogger("marcus.storage")
 NO_UPLOADS = UploadLimits(max_bytes=0, types=frozenset())
@@ -139,6 +143,21 @@ class TenantFiles:
     async def exists(self, key: str) -> bool:
         return self.owns(key) and await self.storage.exists(key)
 
+    async def discard(self, key: str | None) -> None:
+        """Remove a file no row names any more (a replaced image, a deleted row's file); idempotent.
+
+        For keys read back from rows and events, not from clients: None is nothing to do, and a
+        key outside this workspace's and plugin's prefix is logged and left alone rather than
+        refused (an event handler would retry it forever). Storage errors propagate: the relay
+        retries them.
+        """
+        if key is None:
+            return
+        if not self.owns(key):
+            log.warning("not removing %s: outside %s", key, self.prefix)
+            return
+        await self.storage.delete(key)
+
     async def list_keys(self) -> list[str]:
         """Every key stored by this plugin for this workspace."""
         return await self.storage.list_keys(self.prefix)
@@ -154,10 +173,11 @@ class TenantFiles:
     @asynccontextmanager
     async def staging(self, session: AsyncSession) -> AsyncIterator[Staging]:
         """Store files for rows written in ``session``: unless the session commits inside the
-        block, everything stored through the yielded ``Staging`` is removed on the way out.
+        block, everything stored through the yielded ``Staging`` is removed on the way out; if it
+        commits, the files given to ``stage.release`` are.
 
-        ``async with files.staging(session) as stage: stored = await stage.save_upload(...); ...;
-        await session.commit()``
+        ``async with files.staging(session) as stage: stored = await stage.save_upload(...);
+        stage.release(row.key); row.key = stored.key; await session.commit()``
         """
         stage = Staging(self)
         committed = False
@@ -174,6 +194,8 @@ class TenantFiles:
             sa_event.remove(sync_session, "after_commit", mark)
             if not committed and stage.keys:
                 await asyncio.shield(self._discard(list(stage.keys)))
+            elif committed and stage.released:
+                await asyncio.shield(self._release(list(stage.released)))
 
     async def _discard(self, keys: list[str]) -> None:
         for key in keys:
@@ -182,13 +204,21 @@ class TenantFiles:
             except Exception:
                 log.exception("could not remove %s after a failed transaction (the orphan report will list it)", key)
 
+    async def _release(self, keys: list[str]) -> None:
+        for key in keys:
+            try:
+                await self.discard(key)
+            except Exception:
+                log.exception("could not remove %s after its change committed (it stays as an orphan)", key)
+
 
 class Staging:
-    """The files stored within one ``TenantFiles.staging`` block."""
+    """The files stored within one ``TenantFiles.staging`` block, and those it released."""
 
     def __init__(self, files: TenantFiles) -> None:
         self.files = files
         self.keys: list[str] = []
+        self.released: list[str] = []
 
     async def save_upload(self, upload: UploadFile, *, field: str, content_type: str | None = None) -> StoredFile:
         stored = await self.files.save_upload(upload, field=field, content_type=content_type)
@@ -199,6 +229,14 @@ class Staging:
         stored = await self.files.put(name, chunks, content_type=content_type)
         self.keys.append(stored.key)
         return stored
+
+    def release(self, key: str | None) -> None:
+        """Remove ``key`` (a file the block's rows stop naming) once the session commits; keep it
+        if it does not. Best effort, after the change is safe: a failure is logged, not raised.
+        Where a module has an event handler for the change, ``TenantFiles.discard`` there is
+        durable instead (the outbox retries it)."""
+        if key:
+            self.released.append(key)
 
 
 def _too_large(limits: UploadLimits, field: str) -> FileTooLarge:
@@ -223,10 +261,14 @@ def tenant_files(plugin: str) -> Callable[..., Coroutine[Any, Any, TenantFiles]]
     tenant_prefix(uuid.UUID(int=0), plugin)  # refuse a bad plugin name at import, not per request
 
     async def dependency(tenant: CurrentTenant, kernel: KernelDep) -> TenantFiles:
-        settings = kernel.settings
-        limits = upload_limits(settings, tenant)
-        return TenantFiles(
-            kernel.storage, org_id=tenant.id, plugin=plugin, limits=limits, link_ttl=settings.signed_url_ttl
-        )
+        return workspace_files(kernel, tenant, plugin)
 
     return dependency
+
+
+def workspace_files(kernel: Kernel, tenant: Tenant, plugin: str) -> TenantFiles:
+    """``plugin``'s ``TenantFiles`` in ``tenant``'s workspace, with its upload limits: what
+    ``tenant_files`` gives a route, for code that holds the kernel and the tenant instead."""
+    settings = kernel.settings
+    limits = upload_limits(settings, tenant)
+    return TenantFiles(kernel.storage, org_id=tenant.id, plugin=plugin, limits=limits, link_ttl=settings.signed_url_ttl)

@@ -8,6 +8,7 @@ clients with chosen plugins, tenants), ``factories`` (factory-boy factories), ``
 ``relay_for(kernel).run_once()`` delivers committed events on demand.
 """
 
+from marcus.jobs import JobRunner
 from marcus.testing.catalog import rls_problems, sharding_problems
 from marcus.testing.factories import OrganizationFactory
 from marcus.testing.harness import Harness, TestDatabase, make_plugin
@@ -17,6 +18,7 @@ from marcus.worker import relay_for
 
 __all__ = [
     "Harness",
+    "JobRunner",
     "Mail",
     "Mailbox",
     "OrganizationFactory",

@@ -9,7 +9,9 @@
 * ``tenant_factory(plugins=..., domains=...)`` - a persisted workspace;
 * ``marcus_plugin(manifest, **hooks)`` - an in-test plugin module;
 * ``mailbox`` - the mail queued on ``marcus_database`` (``await mailbox.last_code(email)``;
-  ``mailbox.on(database)`` for another database).
+  ``mailbox.on(database)`` for another database);
+* ``marcus_supabase`` - a Supabase Storage double served over HTTP (session):
+  ``marcus_app_factory(database, **marcus_supabase.settings())`` stores files there.
 
 Async fixtures share the session event loop: set ``asyncio_default_fixture_loop_scope`` and
 ``asyncio_default_test_loop_scope`` to ``session`` (pytest-asyncio).
@@ -21,7 +23,7 @@ import os
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -39,6 +41,9 @@ from marcus.testing.harness import (
     running_app,
 )
 from marcus.testing.mailbox import Mailbox
+
+if TYPE_CHECKING:
+    from marcus.testing.supabase import FakeSupabaseStorage
 
 
 @pytest.fixture(scope="session")
@@ -131,3 +136,12 @@ def marcus_plugin() -> Callable[..., Any]:
 def mailbox(marcus_database: TestDatabase) -> Mailbox:
     """The outbox of ``marcus_database``: ``await mailbox.last_code("ann@example.com")``."""
     return Mailbox(marcus_database)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def marcus_supabase() -> AsyncIterator[FakeSupabaseStorage]:
+    """A Supabase Storage double on 127.0.0.1 (``.url``, ``.objects``, ``.settings()``)."""
+    from marcus.testing.supabase import serve_fake_supabase  # aiohttp, only for the tests that use it
+
+    async with serve_fake_supabase() as fake:
+        yield fake

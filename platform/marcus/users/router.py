@@ -6,21 +6,21 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 from marcus.auth.deps import CurrentPrincipal
 from marcus.auth.schemas import UserRead
 from marcus.deps import CurrentTenant, KernelDep, SessionDep
 from marcus.pagination import PageQuery
 from marcus.rbac import Grant, require
-from marcus.users import avatars, service
+from marcus.storage import UploadRoute, image_response, image_responses
+from marcus.users import service
 from marcus.users.schemas import EmailChangeVerify, RoleUpdate, UserCreate, UserPage, UserUpdate
 
-me_router = APIRouter(prefix="/me", tags=["me"])
+me_router = APIRouter(prefix="/me", tags=["me"], route_class=UploadRoute)
 users_router = APIRouter(prefix="/users", tags=["users"])
 CanRead = Annotated[Grant, require("kernel.user:read")]
 CanWrite = Annotated[Grant, require("kernel.user:write")]
-IMAGE = {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}, "description": "The image"}
 
 
 @me_router.get("", response_model=UserRead)
@@ -55,11 +55,11 @@ async def upload_avatar(
     file: Annotated[UploadFile, File(description="PNG, JPEG or WebP")],
     principal: CurrentPrincipal,
     session: SessionDep,
+    tenant: CurrentTenant,
     kernel: KernelDep,
 ) -> UserRead:
     """Upload your avatar (PNG, JPEG or WebP, size-limited)."""
-    data, kind = await avatars.read_image(file, max_bytes=kernel.settings.avatar_max_bytes)
-    user = await service.set_avatar(session, kernel.settings, principal=principal, data=data, kind=kind)
+    user = await service.set_avatar(session, kernel, tenant=tenant, principal=principal, upload=file)
     return UserRead.of(user, roles=await service.user_roles(session, user=user))
 
 
@@ -113,13 +113,12 @@ async def get_user(user_id: uuid.UUID, session: SessionDep, grant: CanRead) -> U
     return UserRead.of(user, roles=await service.user_roles(session, user=user))
 
 
-@users_router.get("/{user_id}/avatar", response_class=FileResponse, responses={200: IMAGE})
+@users_router.get("/{user_id}/avatar", response_class=StreamingResponse, responses=image_responses())
 async def get_avatar(
     user_id: uuid.UUID, principal: CurrentPrincipal, session: SessionDep, kernel: KernelDep
-) -> FileResponse:
+) -> StreamingResponse:
     """A user's avatar image (any signed-in member of the workspace)."""
-    path, media_type = await service.avatar_file(session, kernel.settings, org_id=principal.org_id, user_id=user_id)
-    return FileResponse(path, media_type=media_type, headers={"X-Content-Type-Options": "nosniff"})
+    return image_response(await service.open_avatar(session, kernel, org_id=principal.org_id, user_id=user_id))
 
 
 @users_router.post("/{user_id}/block", response_model=UserRead)

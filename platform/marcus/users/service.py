@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from pathlib import Path
 
+from fastapi import UploadFile
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,11 +18,13 @@ from marcus.auth.sessions import revoke_user_sessions
 from marcus.auth.tokens import now
 from marcus.config import Settings
 from marcus.errors import Conflict, NotFound
+from marcus.kernel import Kernel
 from marcus.pagination import Page, paginate
 from marcus.rbac import assign_role, revoke_role, roles_of
 from marcus.rbac.models import RoleAssignment
+from marcus.storage import Download, TenantFiles, open_image, save_image, workspace_files
+from marcus.storage.keys import KERNEL
 from marcus.tenancy.resolver import Tenant
-from marcus.users import avatars
 from marcus.users.schemas import UserCreate, UserUpdate
 
 
@@ -76,26 +78,25 @@ async def confirm_email_change(session: AsyncSession, settings: Settings, *, pri
 
 
 async def set_avatar(
-    session: AsyncSession, settings: Settings, *, principal: Principal, data: bytes, kind: str
+    session: AsyncSession, kernel: Kernel, *, tenant: Tenant, principal: Principal, upload: UploadFile
 ) -> User:
-    """Store a validated image as the caller's avatar."""
+    """Store an uploaded image (PNG, JPEG or WebP) as the caller's avatar: the new file is removed
+    if the change does not commit, the replaced one once it did."""
     user = await get_user(session, org_id=principal.org_id, user_id=principal.user_id)
-    user.image = await avatars.store(settings, org_id=principal.org_id, data=data, kind=kind)
-    await session.commit()
+    files = workspace_files(kernel, tenant, KERNEL)
+    async with files.staging(session) as stage:
+        stored = await save_image(stage, upload, name="avatar", max_bytes=kernel.settings.avatar_max_bytes)
+        stage.release(user.image)
+        user.image = stored.key
+        await session.commit()
     return user
 
 
-async def avatar_file(
-    session: AsyncSession, settings: Settings, *, org_id: uuid.UUID, user_id: uuid.UUID
-) -> tuple[Path, str]:
-    """The avatar file of a user of this workspace; 404 when there is none."""
+async def open_avatar(session: AsyncSession, kernel: Kernel, *, org_id: uuid.UUID, user_id: uuid.UUID) -> Download:
+    """The stored avatar of a user of this workspace; 404 when there is none."""
     user = await get_user(session, org_id=org_id, user_id=user_id)
-    if not user.image:
-        raise NotFound("This user has no avatar.", code="avatar_not_found")
-    path, media_type = avatars.locate(settings, org_id=org_id, key=user.image)
-    if not path.is_file():
-        raise NotFound("This user has no avatar.", code="avatar_not_found")
-    return path, media_type
+    files = TenantFiles(kernel.storage, org_id=org_id, plugin=KERNEL)
+    return await open_image(files, user.image, missing=NotFound("This user has no avatar.", code="avatar_not_found"))
 
 
 async def soft_delete(session: AsyncSession, *, org_id: uuid.UUID, user_id: uuid.UUID) -> None:

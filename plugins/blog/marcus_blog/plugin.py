@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from marcus_blog.events import EVENT_TYPES
 from marcus_blog.jobs import JOBS
 from marcus_blog.models import BlogComment, BlogPost
+from marcus_blog.pages import pageset
 from marcus_blog.permissions import PERMISSIONS
 from marcus_blog.router import api_router
 from sqlalchemy import delete
@@ -52,6 +53,11 @@ def register_event_types() -> list[type[marcus.Event]]:
 @marcus.hookimpl
 def register_jobs() -> list[marcus.Job]:
     return JOBS
+
+
+@marcus.hookimpl
+def register_pages() -> marcus.PageSet:
+    return pageset()
 
 
 @marcus.hookimpl

@@ -7,12 +7,12 @@ function, return a schema. Existence and ownership are checked once, in dependen
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 from fastapi.routing import APIRoute
-from marcus_blog import comments, images, service
+from marcus_blog import comments, service
 from marcus_blog.models import BlogComment, BlogPost
 from marcus_blog.permissions import COMMENT_MODERATE, COMMENT_WRITE, POST_WRITE, ViewerDep, viewer_for
 from marcus_blog.schemas import (
@@ -29,18 +29,27 @@ from marcus_blog.schemas import (
 )
 from marcus_blog.service import PostFilters
 
-from marcus import CurrentPrincipal, CurrentTenant, Forbidden, Grant, KernelDep, PageQuery, SessionDep, require
+from marcus import (
+    CurrentPrincipal,
+    CurrentTenant,
+    Forbidden,
+    Grant,
+    KernelDep,
+    PageQuery,
+    SessionDep,
+    TenantFiles,
+    UploadRoute,
+    image_response,
+    image_responses,
+    require,
+    tenant_files,
+)
 
-router = APIRouter(tags=["blog"])
+router = APIRouter(tags=["blog"], route_class=UploadRoute)
 WriteGrant = Annotated[Grant, require(POST_WRITE)]
 CommentGrant = Annotated[Grant, require(COMMENT_WRITE)]
 ModerateGrant = Annotated[Grant, require(COMMENT_MODERATE)]
-IMAGE: dict[int | str, dict[str, Any]] = {
-    200: {
-        "content": {media: {} for media in images.MEDIA_TYPES.values()},
-        "description": "The image",
-    }
-}
+Files = Annotated[TenantFiles, Depends(tenant_files("blog"))]
 
 
 # --- dependencies: find once, check once ---------------------------------------------------
@@ -128,9 +137,9 @@ async def update_post(body: PostUpdate, post: WritablePost, grant: WriteGrant, s
 
 
 @router.delete("/posts/{post_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def delete_post(post: WritablePost, grant: WriteGrant, session: SessionDep, kernel: KernelDep) -> None:
+async def delete_post(post: WritablePost, grant: WriteGrant, session: SessionDep, files: Files) -> None:
     """Delete a post with its comments and image."""
-    await service.delete_post(session, kernel.settings.data_dir, post=post, actor=grant.principal)
+    await service.delete_post(session, files, post=post, actor=grant.principal)
 
 
 @router.put("/posts/{post_id}/image", response_model=PostRead)
@@ -139,26 +148,24 @@ async def upload_post_image(
     post: WritablePost,
     grant: WriteGrant,
     session: SessionDep,
-    kernel: KernelDep,
+    files: Files,
 ) -> PostRead:
     """Upload the post's image (the type is read from the content; size-limited)."""
-    image = await images.read_image(file)
-    updated = await service.set_image(session, kernel.settings.data_dir, post=post, actor=grant.principal, image=image)
+    updated = await service.set_image(session, files, post=post, actor=grant.principal, upload=file)
     return PostRead.of(updated)
 
 
 @router.delete("/posts/{post_id}/image", response_model=PostRead)
-async def delete_post_image(post: WritablePost, grant: WriteGrant, session: SessionDep, kernel: KernelDep) -> PostRead:
+async def delete_post_image(post: WritablePost, grant: WriteGrant, session: SessionDep, files: Files) -> PostRead:
     """Remove the post's image."""
-    updated = await service.set_image(session, kernel.settings.data_dir, post=post, actor=grant.principal, image=None)
+    updated = await service.set_image(session, files, post=post, actor=grant.principal, upload=None)
     return PostRead.of(updated)
 
 
-@router.get("/posts/{post_id}/image", response_class=FileResponse, responses=IMAGE)
-async def get_post_image(post: VisiblePost, kernel: KernelDep) -> FileResponse:
+@router.get("/posts/{post_id}/image", response_class=StreamingResponse, responses=image_responses(gif=True))
+async def get_post_image(post: VisiblePost, files: Files) -> StreamingResponse:
     """The post's image (for whoever may see the post)."""
-    path, media_type = await service.image_file(kernel.settings.data_dir, post=post)
-    return FileResponse(path, media_type=media_type, headers={"X-Content-Type-Options": "nosniff"})
+    return image_response(await service.open_post_image(files, post=post))
 
 
 @router.get("/categories", response_model=list[LabelRead])

@@ -10,10 +10,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Literal
 
-from marcus_blog import images
+from fastapi import UploadFile
 from marcus_blog.events import PostCreated, PostDeleted, PostPublished, PostUpdated
 from marcus_blog.models import PUBLISHED, SCHEDULED, BlogPost
 from marcus_blog.permissions import Viewer
@@ -25,10 +24,25 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marcus import Conflict, Invalid, NotFound, Page, Principal, Unauthorized, new_id, paginate, publish
+from marcus import (
+    Conflict,
+    Download,
+    Invalid,
+    NotFound,
+    Page,
+    Principal,
+    TenantFiles,
+    Unauthorized,
+    new_id,
+    open_image,
+    paginate,
+    publish,
+    save_image,
+)
 
 SLUG_ATTEMPTS = 5
 SLUG_CONSTRAINT = "uq_blog_posts_organization_id_slug"
+IMAGE_MAX_BYTES = 5 * 1024 * 1024
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -232,39 +246,33 @@ async def _reslug(session: AsyncSession, post: BlogPost, data: PostUpdate, given
         post.slug = await free_slug(session, org_id=post.organization_id, base=slugify(post.title), exclude=post.id)
 
 
-async def delete_post(session: AsyncSession, data_dir: Path, *, post: BlogPost, actor: Principal) -> None:
+async def delete_post(session: AsyncSession, files: TenantFiles, *, post: BlogPost, actor: Principal) -> None:
     """Delete a post and its comments; its image goes once the deletion committed."""
     where = (BlogPost.organization_id == post.organization_id, BlogPost.id == post.id)
-    await session.execute(delete(BlogPost).where(*where))
-    await publish(session, PostDeleted(**_facts(post)), actor_id=actor.user_id)
-    await session.commit()
-    await images.discard(data_dir, org_id=post.organization_id, key=post.image)
+    async with files.staging(session) as stage:
+        stage.release(post.image)
+        await session.execute(delete(BlogPost).where(*where))
+        await publish(session, PostDeleted(**_facts(post)), actor_id=actor.user_id)
+        await session.commit()
 
 
 async def set_image(
-    session: AsyncSession, data_dir: Path, *, post: BlogPost, actor: Principal, image: tuple[bytes, str] | None
+    session: AsyncSession, files: TenantFiles, *, post: BlogPost, actor: Principal, upload: UploadFile | None
 ) -> BlogPost:
-    """Store ``image`` (bytes, kind) as the post's image, or remove it (None); the replaced
-    file is deleted after the change committed, the new one if the change failed."""
-    old = post.image
-    new = await images.store(data_dir, org_id=post.organization_id, data=image[0], kind=image[1]) if image else None
-    try:
-        post.image = new
+    """Store ``upload`` as the post's image (PNG, JPEG, WebP or GIF), or remove it (None): the
+    replaced file is deleted after the change committed, the new one if the change failed."""
+    async with files.staging(session) as stage:
+        stored = await save_image(stage, upload, name="image", max_bytes=IMAGE_MAX_BYTES, gif=True) if upload else None
+        stage.release(post.image)
+        post.image = stored.key if stored else None
         await publish(session, PostUpdated(**_facts(post), status=post.status), actor_id=actor.user_id)
         await session.commit()
-    except BaseException:
-        await images.discard(data_dir, org_id=post.organization_id, key=new)
-        raise
-    await images.discard(data_dir, org_id=post.organization_id, key=old)
     return await load_post(session, org_id=post.organization_id, post_id=post.id)
 
 
-async def image_file(data_dir: Path, *, post: BlogPost) -> tuple[Path, str]:
+async def open_post_image(files: TenantFiles, *, post: BlogPost) -> Download:
     """The stored image of a post; 404 when it has none."""
-    found = images.locate(data_dir, org_id=post.organization_id, key=post.image) if post.image else None
-    if found is None:
-        raise NotFound("This post has no image.", code="image_not_found")
-    return found
+    return await open_image(files, post.image, missing=NotFound("This post has no image.", code="image_not_found"))
 
 
 # --- publishing ----------------------------------------------------------------------------

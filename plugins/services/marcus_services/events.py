@@ -4,7 +4,6 @@ records an activity entry only (``notify=False``); image files are removed after
 from __future__ import annotations
 
 import marcus
-from marcus_services import images
 
 SERVICE, CATEGORY = "Service", "Service category"
 
@@ -93,5 +92,5 @@ EVENT_TYPES: tuple[type[marcus.Event], ...] = (
 async def remove_old_image(event: ServiceDeleted | ServiceImageChanged, ctx: marcus.EventContext) -> None:
     """After the change committed: delete the image file nothing points to any more (idempotent)."""
     key = event.image_key if isinstance(event, ServiceDeleted) else event.old_image_key
-    if key:
-        await images.remove_image(ctx.kernel, org_id=ctx.organization_id, key=key)
+    files = marcus.TenantFiles(ctx.kernel.storage, org_id=ctx.organization_id, plugin="services")
+    await files.discard(key)

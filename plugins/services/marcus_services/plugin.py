@@ -15,6 +15,7 @@ import marcus
 from marcus_services import service
 from marcus_services.events import EVENT_TYPES, ServiceDeleted, ServiceImageChanged, remove_old_image
 from marcus_services.models import Category, Service
+from marcus_services.pages import pageset
 from marcus_services.permissions import PERMISSIONS
 from marcus_services.router import router
 from marcus_services.settings import ServicesSettings
@@ -59,6 +60,11 @@ def register_event_handlers() -> list[marcus.EventHandler]:
         marcus.EventHandler(event=ServiceDeleted.name, handler=remove_old_image),
         marcus.EventHandler(event=ServiceImageChanged.name, handler=remove_old_image),
     ]
+
+
+@marcus.hookimpl
+def register_pages() -> marcus.PageSet:
+    return pageset()
 
 
 @marcus.hookimpl

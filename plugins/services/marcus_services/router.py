@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 import marcus
-from marcus_services import images, service
+from marcus_services import service
 from marcus_services.models import Category, Service
 from marcus_services.permissions import CATEGORY_WRITE, SERVICE_WRITE
 from marcus_services.schemas import (
@@ -33,11 +33,11 @@ from marcus_services.schemas import (
 from marcus_services.settings import ServicesSettings
 from marcus_services.slugs import MAX_LENGTH, SLUG_PATTERN
 
-router = APIRouter(tags=["services"])
+router = APIRouter(tags=["services"], route_class=marcus.UploadRoute)
 CanWrite = Annotated[marcus.Grant, marcus.require(SERVICE_WRITE)]
 CanWriteCategories = Annotated[marcus.Grant, marcus.require(CATEGORY_WRITE)]
 SlugPath = Annotated[str, Path(pattern=SLUG_PATTERN, max_length=MAX_LENGTH, description="The service's slug")]
-IMAGE = {"content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}}, "description": "The image"}
+Files = Annotated[marcus.TenantFiles, Depends(marcus.tenant_files("services"))]
 
 
 @dataclass(frozen=True)
@@ -182,12 +182,12 @@ async def upload_service_image(
     grant: CanWrite,
     tenant: marcus.CurrentTenant,
     session: marcus.SessionDep,
-    kernel: marcus.KernelDep,
+    files: Files,
 ) -> ServiceRead:
     """Upload the service's image (PNG, JPEG or WebP; size-limited per workspace)."""
     limit = ServicesSettings.of(tenant.plugins).image_max_bytes
     updated = await service.replace_image(
-        session, kernel, service=row, actor_id=grant.principal.user_id, upload=file, max_bytes=limit
+        session, files, service=row, actor_id=grant.principal.user_id, upload=file, max_bytes=limit
     )
     return _read(updated, tenant)
 
@@ -198,23 +198,22 @@ async def delete_service_image(
     grant: CanWrite,
     tenant: marcus.CurrentTenant,
     session: marcus.SessionDep,
-    kernel: marcus.KernelDep,
+    files: Files,
 ) -> ServiceRead:
     """Remove the service's image."""
-    updated = await service.replace_image(session, kernel, service=row, actor_id=grant.principal.user_id, upload=None)
+    updated = await service.replace_image(session, files, service=row, actor_id=grant.principal.user_id, upload=None)
     return _read(updated, tenant)
 
 
-@router.get("/{service_id}/image", response_class=FileResponse, responses={200: IMAGE})
+@router.get("/{service_id}/image", response_class=StreamingResponse, responses=marcus.image_responses())
 async def get_service_image(
     service_id: uuid.UUID,
     viewer: ViewerDep,
     tenant: marcus.CurrentTenant,
     session: marcus.SessionDep,
-    kernel: marcus.KernelDep,
-) -> FileResponse:
+    files: Files,
+) -> StreamingResponse:
     """The service's image (public for active services)."""
     statuses = service.readable_statuses(manager=viewer.manager)
     found = await service.get_service(session, org_id=tenant.id, service_id=service_id, statuses=statuses)
-    path, media_type = images.image_file(kernel, org_id=tenant.id, key=found.image_key or "")
-    return FileResponse(path, media_type=media_type, headers={"X-Content-Type-Options": "nosniff"})
+    return marcus.image_response(await service.open_service_image(files, service=found))

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 import marcus
-from marcus_services import images
 from marcus_services.events import (
     CategoryCreated,
     CategoryDeleted,
@@ -248,23 +247,24 @@ async def delete_service(session: AsyncSession, *, service: Service, actor_id: u
 
 async def replace_image(
     session: AsyncSession,
-    kernel: marcus.Kernel,
+    files: marcus.TenantFiles,
     *,
     service: Service,
     actor_id: uuid.UUID,
     upload: UploadFile | None,
     max_bytes: int = 0,
 ) -> Service:
-    """Store ``upload`` as the service's image (None removes it); the old file goes after commit."""
-    key = None
-    if upload is not None:
-        key = await images.save_image(kernel, org_id=service.organization_id, upload=upload, max_bytes=max_bytes)
-    try:
-        return await _set_image(session, service=service, actor_id=actor_id, key=key)
-    except BaseException:
-        if key:
-            await images.remove_image(kernel, org_id=service.organization_id, key=key)
-        raise
+    """Store ``upload`` as the service's image (None removes it): the new file is removed if the
+    change does not commit, the old one after it did (``events.remove_old_image``)."""
+    async with files.staging(session) as stage:
+        stored = await marcus.save_image(stage, upload, name="image", max_bytes=max_bytes) if upload else None
+        return await _set_image(session, service=service, actor_id=actor_id, key=stored.key if stored else None)
+
+
+async def open_service_image(files: marcus.TenantFiles, *, service: Service) -> marcus.Download:
+    """The service's stored image; 404 when it has none."""
+    missing = marcus.NotFound("This image does not exist.", code="image_not_found")
+    return await marcus.open_image(files, service.image_key, missing=missing)
 
 
 async def _set_image(session: AsyncSession, *, service: Service, actor_id: uuid.UUID, key: str | None) -> Service:

@@ -10,7 +10,7 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
 
 
 def _stored(services_db) -> list[Path]:
-    root = Path(services_db.settings.data_dir) / "storage"
+    root = Path(services_db.settings.data_dir) / "storage" / "org"  # objects, not the local backend's .meta
     return sorted(p for p in root.rglob("image.*") if "/services/" in str(p))
 
 
@@ -77,3 +77,24 @@ async def test_images_of_hidden_services_are_not_public(shop, app, create_servic
         removed = await h.client.delete(url, headers=shop.admin.headers)
         assert removed.json()["image_url"] is None
         assert (await h.client.get(url, headers=shop.admin.headers)).status_code == 404
+
+
+async def test_images_round_trip_through_supabase(shop, app, create_service, deliver, marcus_supabase):
+    def stored() -> list[str]:
+        return sorted(k for k in marcus_supabase.objects if k.startswith(f"org/{shop.org.id}/services/"))
+
+    async with app(**marcus_supabase.settings()) as h:
+        created = await create_service(h, shop)
+        url = f"/api/v1/services/{created['id']}/image"
+        for content, media_type, name in ((PNG, "image/png", "image.png"), (JPEG, "image/jpeg", "image.jpg")):
+            uploaded = await h.client.put(url, files={"file": ("x.bin", content)}, headers=shop.admin.headers)
+            assert uploaded.status_code == 200, uploaded.text
+            served = await h.client.get(url, headers=shop.tenant)
+            assert (served.status_code, served.headers["content-type"], served.content) == (200, media_type, content)
+            await deliver(h)
+            assert [key.rsplit("/", 1)[-1] for key in stored()] == [name]  # the replaced image went after commit
+        deleted = await h.client.delete(f"/api/v1/services/{created['id']}", headers=shop.admin.headers)
+        assert deleted.status_code == 204
+        await deliver(h)
+        assert stored() == []
+        assert (await h.client.get(url, headers=shop.tenant)).status_code == 404
