@@ -14,7 +14,7 @@ from marcus.logs import tenant_var
 from marcus.tenancy.resolver import Tenant
 
 
-def get_kernel(request: Request) -> Kernel:
+async def get_kernel(request: Request) -> Kernel:
     """The kernel state of the app serving this request."""
     kernel: Kernel = request.app.state.kernel
     return kernel

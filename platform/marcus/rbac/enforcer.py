@@ -36,6 +36,7 @@ import casbin
 from casbin.model import FastModel
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from marcus.config import Settings
@@ -139,9 +140,15 @@ class PolicyEnforcer:
 
     # ---------------------------------------------------------------------------------- checks
 
-    async def check(self, org_id: uuid.UUID, user_id: uuid.UUID, permission: str) -> Scope | None:
-        """The scope ``user_id`` holds ``permission`` with in ``org_id``, or None when denied."""
-        tenant = await self._fresh(org_id)
+    async def check(
+        self, org_id: uuid.UUID, user_id: uuid.UUID, permission: str, *, session: AsyncSession | None = None
+    ) -> Scope | None:
+        """The scope ``user_id`` holds ``permission`` with in ``org_id``, or None when denied.
+
+        ``session`` (the request's, bound to ``org_id``) is used to reload a stale policy, so a
+        check never needs a second pooled connection while the request holds one.
+        """
+        tenant = await self._fresh(org_id, session)
         key = (user_id, permission)
         if key in tenant.decisions:
             return tenant.decisions[key]
@@ -169,7 +176,7 @@ class PolicyEnforcer:
 
     # --------------------------------------------------------------------------- tenant cache
 
-    async def _fresh(self, org_id: uuid.UUID) -> _Tenant:
+    async def _fresh(self, org_id: uuid.UUID, session: AsyncSession | None = None) -> _Tenant:
         now = time.monotonic()
         tenant = self._tenants.get(org_id)
         if tenant is None:
@@ -179,14 +186,17 @@ class PolicyEnforcer:
             return tenant
         async with tenant.lock:
             if time.monotonic() >= tenant.fresh_until:
-                await self._refresh(org_id, tenant)
+                await self._refresh(org_id, tenant, session)
         return tenant
 
-    async def _refresh(self, org_id: uuid.UUID, tenant: _Tenant) -> None:
+    async def _refresh(self, org_id: uuid.UUID, tenant: _Tenant, session: AsyncSession | None = None) -> None:
         generation, started = tenant.generation, time.monotonic()
         try:
-            async with self.db.tenant_transaction(org_id) as session:
+            if session is not None:
                 policy = await load_policy(session, org_id, known=tenant.version)
+            else:
+                async with self.db.tenant_transaction(org_id) as own:
+                    policy = await load_policy(own, org_id, known=tenant.version)
         except DBAPIError as exc:
             log.warning("loading the policy of %s failed: %s", org_id, type(exc).__name__)
             raise Unavailable("Permissions cannot be checked right now.", code="rbac_unavailable") from exc

@@ -12,6 +12,7 @@ moves the appointment and frees the old seat in one transaction.
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ from marcus_appointments.models import (
     Slot,
 )
 from marcus_appointments.settings import AppointmentsSettings
+
+MAX_LIMIT = 100  # as the kernel's PageQuery caps it
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,10 +81,32 @@ def visible(grant: marcus.Grant) -> Select[Appointment]:
 
 async def list_appointments(
     session: AsyncSession, grant: marcus.Grant, *, filters: Filters, page: int, limit: int
-) -> marcus.Page[Appointment]:
-    """Newest start first (the seed's ``scheduledAt desc``)."""
-    query = visible(grant).where(*filters.where()).order_by(Appointment.starts_at.desc(), Appointment.id.desc())
-    return await marcus.paginate(session, query, page=page, limit=limit)
+) -> marcus.Page[Any]:
+    """Newest start first (the seed's ``scheduledAt desc``), as ``marcus.Page`` of row mappings.
+
+    One statement: the page's rows each carry the total (an uncorrelated subquery, evaluated
+    once); only a page past the end needs a second statement for the total.
+    """
+    limit, page = max(1, min(limit, MAX_LIMIT)), max(1, page)
+    where = [
+        Appointment.organization_id == grant.principal.org_id,
+        grant.owner_filter(Appointment.customer_id),
+        *filters.where(),
+    ]
+    counting = select(func.count()).select_from(Appointment).where(*where)
+    total = counting.scalar_subquery()
+    query = (
+        select(*Appointment.__table__.columns, total.label("total"))
+        .where(*where)
+        .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
+        .limit(limit)
+        .offset((page - 1) * limit)
+    )
+    rows = [dict(row) for row in (await session.execute(query)).mappings()]
+    count = rows[0]["total"] if rows else (await session.scalar(counting) or 0)
+    return marcus.Page[Any].model_construct(
+        items=rows, page=page, limit=limit, total=count, pages=math.ceil(count / limit)
+    )
 
 
 async def get_appointment(session: AsyncSession, grant: marcus.Grant, *, appointment_id: uuid.UUID) -> Appointment:

@@ -116,6 +116,9 @@ async def test_customers_see_only_their_own_appointments(kit, ready):
         assert (await h.client.get(f"/api/v1/appointments/{mine['id']}", headers=shop.alice.headers)).status_code == 200
         listed = (await h.client.get("/api/v1/appointments", headers=shop.alice.headers)).json()
         assert [a["id"] for a in listed["items"]] == [mine["id"]]
+        assert (listed["total"], listed["pages"], listed["page"], listed["limit"]) == (1, 1, 1, 20)
+        past_end = (await h.client.get("/api/v1/appointments?page=9", headers=shop.alice.headers)).json()
+        assert (past_end["items"], past_end["total"]) == ([], 1)
         override = await h.client.get(f"/api/v1/appointments?customer_id={shop.bob.id}", headers=shop.alice.headers)
         assert (override.status_code, override.json()["errors"][0]["field"]) == (403, "query.customer_id")
         assert (await h.client.get(f"/api/v1/appointments?userId={shop.bob.id}", headers=shop.alice.headers)).json()[

@@ -7,10 +7,8 @@ import asyncio
 from sqlalchemy import text
 
 ATTEMPTS, SLOTS, CUSTOMERS = 200, 20, 100
-# Tests run with no tenant cache, so every permission check reloads the workspace's policy
-# through a second pooled connection while the request holds its own; with more concurrent
-# requests than the pool has connections they would wait on each other until the pool times
-# out. Production keeps the policy cached (and polled); so do these tests, warmed up first.
+# As served: the workspace's policy checked from memory (tests default to no cache, where every
+# check reloads it). Warmed up first, so that the race is about the slots, not the permissions.
 CACHED = {"tenant_cache_ttl": 5.0}
 
 
