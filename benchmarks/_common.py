@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
+import time
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -25,3 +28,21 @@ def server_url() -> tuple[str, str]:
         return url, f"real server `{make_url(url).render_as_string(hide_password=True)}`"
     say("starting the embedded PostgreSQL under .marcus/bench")
     return start_embedded(ROOT / ".marcus" / "bench", database="postgres"), "embedded server (`.marcus/bench`)"
+
+
+def watch_parent(pid: int) -> None:
+    """In a benchmark's server process: SIGINT ourselves when ``pid`` (the benchmark) exits,
+    checked twice a second, then exit hard if still up 15 s later."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(pid, 0)
+            except ProcessLookupError:
+                break
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(15)
+        os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

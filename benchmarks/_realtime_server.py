@@ -16,35 +16,15 @@ listeners cost a little time).
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
-import threading
-import time
 
 import _realtime_plugin
 import uvicorn
+from _common import watch_parent
 
 from marcus.app import create_app
 from marcus.config import Settings
 from marcus.logs import configure_logging
-
-
-def watch_parent(pid: int) -> None:
-    """SIGINT ourselves when ``pid`` exits (checked twice a second), then exit hard if still up."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            try:
-                os.kill(pid, 0)
-            except ProcessLookupError:
-                break
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(15)
-        os._exit(3)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 def main() -> None:
