@@ -50,7 +50,10 @@ def test_upgrade_status_sync_and_lists(cli_env):
     listed = run("tenants", "list")
     assert "default" in listed.output
     assert "Default Co" in listed.output
-    assert "No plugins installed" in run("plugins", "list").output or "enabled for" in run("plugins", "list").output
+    listed_plugins = run("plugins", "list").output
+    # The test manifest enables nothing: every installed plugin is listed, enabled nowhere.
+    assert "services 1.0.0: enabled for no workspace" in listed_plugins
+    assert "appointments 1.0.0 (depends on services): enabled for no workspace" in listed_plugins
 
 
 def test_status_before_upgrade_says_what_to_do(cli_env):
