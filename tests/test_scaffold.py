@@ -35,7 +35,7 @@ def test_scaffolded_plugin_passes_its_own_tests(tmp_path):
         timeout=300,
     )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "2 passed" in run.stdout
+    assert "3 passed" in run.stdout
 
 
 def test_scaffold_refuses_bad_names_and_existing_folders(tmp_path):

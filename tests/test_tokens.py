@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from pydantic import SecretStr
 
 from marcus.auth.tokens import ISSUER, TENANT_AUDIENCE, decode_access_token, derive_key
 
@@ -154,3 +155,19 @@ async def test_refresh_tokens_are_stored_hashed(h, org, user_factory, marcus_dat
     assert hashes
     assert user.refresh_token not in hashes
     assert all(len(value) == 64 for value in hashes)
+
+
+async def test_a_verified_token_is_remembered_but_still_expires(h, org, user_factory, monkeypatch):
+    import marcus.auth.tokens as tokens
+
+    user = await user_factory(org)
+    first = decode_access_token(h.kernel.settings, user.access_token)
+    assert decode_access_token(h.kernel.settings, user.access_token) is first  # not verified twice
+    later = first.expires_at + timedelta(seconds=1)
+    monkeypatch.setattr(tokens, "now", lambda: later)
+    with pytest.raises(Exception, match="expired"):
+        decode_access_token(h.kernel.settings, user.access_token)
+    monkeypatch.undo()
+    other = h.kernel.settings.model_copy(update={"secret_key": SecretStr("x" * 48)})
+    with pytest.raises(Exception, match="not valid"):  # another key verifies afresh, and refuses
+        decode_access_token(other, user.access_token)

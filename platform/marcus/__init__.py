@@ -6,11 +6,18 @@ system), ``errors`` (domain errors rendered as problem details), ``deps`` (FastA
 dependencies), ``rbac`` (authorization: ``require``, ``Grant``), ``storage`` (files:
 ``TenantFiles``, signed URLs, upload limits, images), ``app`` (``create_app``) and ``cli``. Plugins
 import only from here (and ``marcus.testing`` in their tests).
+
+``auth_service``, ``users_service``, ``notifications_service``, ``dashboard_service`` and
+``settings_service`` (with their ``*_schemas``) are the functions the kernel's ``/api/v1`` routes
+call, for plugins that serve another API over the same rules (``compat``).
 """
 
+from marcus.auth import schemas as auth_schemas
+from marcus.auth import service as auth_service
 from marcus.auth.deps import CurrentPrincipal, OptionalPrincipal
 from marcus.auth.models import User
 from marcus.auth.principal import Principal
+from marcus.dashboard import service as dashboard_service
 from marcus.db.base import Base, TenantScoped, new_id
 from marcus.db.rls import create_tenant_table, enable_tenant_rls, tenant_fk
 from marcus.declarations import (
@@ -23,6 +30,7 @@ from marcus.declarations import (
     Permission,
     PluginManifest,
 )
+from marcus.demo import DemoContext
 from marcus.deps import CurrentTenant, KernelDep, SessionDep
 from marcus.errors import Conflict, Forbidden, Invalid, MarcusError, NotFound, Unauthorized, Unavailable
 from marcus.events import Event, EventContext, Notice, publish
@@ -30,6 +38,8 @@ from marcus.events.outbox import OutboxEvent
 from marcus.hookspecs import PLUGIN_API_VERSION, hookimpl
 from marcus.kernel import Kernel
 from marcus.mail.service import send_mail
+from marcus.notifications import schemas as notifications_schemas
+from marcus.notifications import service as notifications_service
 from marcus.pagination import Page, PageQuery, paginate
 from marcus.pdf import PdfBrand, PdfColumn, pdf_brand, render_table_pdf, render_table_pdf_async
 from marcus.portal import (
@@ -46,10 +56,13 @@ from marcus.portal import (
     redirect,
     render,
 )
-from marcus.rbac import Grant, require
+from marcus.ratelimit import RateLimiterDep, client_ip
+from marcus.rbac import Grant, require, roles_of
 from marcus.realtime import role_room, tenant_room, user_room
-from marcus.realtime.push import after_commit, push_after_commit
+from marcus.realtime.push import after_commit, push_after_commit, push_to_pages
 from marcus.settings import WorkspaceSettings, workspace_settings
+from marcus.settings import schemas as settings_schemas
+from marcus.settings import service as settings_service
 from marcus.storage import (
     Download,
     SignedUrl,
@@ -68,6 +81,8 @@ from marcus.storage import (
 )
 from marcus.tenancy.models import Organization
 from marcus.tenancy.resolver import Tenant
+from marcus.users import schemas as users_schemas
+from marcus.users import service as users_service
 
 __all__ = [
     "PLUGIN_API_VERSION",
@@ -76,6 +91,7 @@ __all__ = [
     "CurrentPrincipal",
     "CurrentTenant",
     "DashboardWidget",
+    "DemoContext",
     "Download",
     "Event",
     "EventContext",
@@ -105,6 +121,7 @@ __all__ = [
     "Permission",
     "PluginManifest",
     "Principal",
+    "RateLimiterDep",
     "SessionDep",
     "SignedInDep",
     "SignedUrl",
@@ -122,7 +139,11 @@ __all__ = [
     "VisitorDep",
     "WorkspaceSettings",
     "after_commit",
+    "auth_schemas",
+    "auth_service",
+    "client_ip",
     "create_tenant_table",
+    "dashboard_service",
     "enable_tenant_rls",
     "flash",
     "form_values",
@@ -131,6 +152,8 @@ __all__ = [
     "image_responses",
     "key_created_at",
     "new_id",
+    "notifications_schemas",
+    "notifications_service",
     "open_image",
     "page_require",
     "paginate",
@@ -138,18 +161,24 @@ __all__ = [
     "pdf_brand",
     "publish",
     "push_after_commit",
+    "push_to_pages",
     "redirect",
     "render",
     "render_table_pdf",
     "render_table_pdf_async",
     "require",
     "role_room",
+    "roles_of",
     "save_image",
     "send_mail",
     "session_storage",
+    "settings_schemas",
+    "settings_service",
     "tenant_files",
     "tenant_fk",
     "tenant_room",
     "user_room",
+    "users_schemas",
+    "users_service",
     "workspace_settings",
 ]

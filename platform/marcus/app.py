@@ -18,13 +18,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from marcus.apidocs import mount_api_docs
 from marcus.config import Settings
 from marcus.dashboard.router import router as dashboard_router
 from marcus.db.embedded import start_embedded
 from marcus.db.engine import Database
 from marcus.db.roles import app_role_problems
 from marcus.deps import KernelDep, plugin_enabled
-from marcus.errors import Unavailable, install_error_handlers
+from marcus.errors import Unavailable, install_error_handlers, problem_responses
 from marcus.identity import identity_lifespan, identity_routers
 from marcus.kernel import Kernel
 from marcus.logs import RequestIdMiddleware
@@ -42,6 +43,7 @@ from marcus.rbac.router import router as roles_router
 from marcus.realtime import Hub, gate_namespace
 from marcus.realtime.namespace import NotificationsNamespace
 from marcus.realtime.websocket import router as websocket_router
+from marcus.rootroutes import mount_root_routers
 from marcus.settings.events import wire_settings_events
 from marcus.settings.router import router as settings_router
 from marcus.storage import open_storage
@@ -105,7 +107,13 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
     kernel.storage = open_storage(settings)
     sio.register_namespace(NotificationsNamespace(kernel))
     metrics = Metrics(db, sio, settings=settings)
-    api = FastAPI(title="Marcus", version=version("marcus-platform"), lifespan=_lifespan(kernel, metrics))
+    api = FastAPI(
+        title="Marcus",
+        version=version("marcus-platform"),
+        lifespan=_lifespan(kernel, metrics),
+        responses=problem_responses(),
+        docs_url=None,  # mount_api_docs serves /docs without a CDN
+    )
     api.state.kernel, api.state.metrics = kernel, metrics
     install_error_handlers(api)
     api.add_exception_handler(RateLimited, rate_limited_handler)
@@ -120,6 +128,7 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
     api.add_middleware(RequestIdMiddleware)
     api.add_middleware(MetricsMiddleware, metrics=metrics)
     api.include_router(_health_router())
+    mount_api_docs(api)
     if settings.metrics_enabled and settings.metrics_port is None:
         api.include_router(metrics_router())
     for router in (notifications_router, activities_router, dashboard_router, websocket_router):
@@ -130,6 +139,7 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
     for router in identity_routers(settings):
         api.include_router(router, prefix=API_PREFIX)
     _mount_plugins(api, kernel)
+    mount_root_routers(api, kernel)  # before the portal: its pages share the root paths
     mount_portal(api, kernel)
     verify_routes(api, kernel.rbac.permissions)
     return MarcusApp(sio, api, kernel, metrics)

@@ -18,6 +18,7 @@ from marcus.config import Settings
 from marcus.db import migrate
 from marcus.db.engine import Database
 from marcus.db.roles import app_role_problems
+from marcus.demo import DemoReport, print_report, run_demo
 from marcus.errors import MarcusError
 from marcus.firstrun import database_problem, embedded_version_problem, port_problem, progress
 from marcus.logs import configure_logging
@@ -147,7 +148,8 @@ def serve(
             for slug, email in _run(_ownerless(settings, admin_url)):
                 _say(
                     f"Workspace '{slug}' has no owner yet. Create one with:\n"
-                    f"  marcus users create {email or 'you@example.com'} --tenant {slug} --role owner"
+                    f"  marcus users create {email or 'you@example.com'} --tenant {slug} --role owner\n"
+                    f"or first look around with sample data and demo logins: marcus demo --tenant {slug}"
                 )
     except MarcusError as exc:
         raise _fail(exc.detail) from exc
@@ -215,6 +217,32 @@ def doctor() -> None:
     typer.echo(f"{len(findings) - len(failed)} of {len(findings)} checks passed")
     if failed:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def demo(
+    tenant: Annotated[str | None, typer.Option(help="Workspace slug (default: MARCUS_DEFAULT_TENANT).")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Add the demo even where there are real users.")] = False,
+) -> None:
+    """Fill a workspace with sample data and print the demo logins (idempotent)."""
+    settings, admin_url, registry = _prepare()
+    try:
+        _upgrade(settings, admin_url, registry)
+        with progress("Applying the workspace manifests in tenants/"):
+            _run(_sync(settings, admin_url, registry))
+        report = _run(_demo(settings.model_copy(update={"database_url": admin_url, "worker": False}), tenant, force))
+    except MarcusError as exc:
+        raise _fail(exc.detail) from exc
+    print_report(report, settings, typer.echo)
+
+
+async def _demo(settings: Settings, slug: str | None, force: bool) -> DemoReport:
+    """Run the demo in an app of its own (entered, without the background worker)."""
+    from marcus.app import create_app
+
+    served = create_app(settings)
+    async with served.api.router.lifespan_context(served.api):
+        return await run_demo(served.kernel, slug=slug or settings.default_tenant, force=force, step=progress)
 
 
 @db_app.command("upgrade")

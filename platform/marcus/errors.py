@@ -13,6 +13,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from psycopg import DataError as PsycopgDataError
 from psycopg import InterfaceError as PsycopgInterfaceError
 from psycopg import OperationalError as PsycopgOperationalError
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -62,6 +63,34 @@ class Invalid(MarcusError):
 
 class Unavailable(MarcusError):
     status, code, title = 503, "unavailable", "Service unavailable"
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+
+
+def problem_responses() -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI ``responses`` every route shares: any 4xx is a problem document (RFC 9457).
+
+    Routes still declare the statuses they mean (``409``, ``413`` ...); this covers the rest
+    (401, 403, 404, 422, 429) with the shape ``problem`` really sends.
+    """
+    content = {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}
+    return {
+        422: {"description": "Invalid input", "content": content},
+        "4XX": {"description": "Client error as problem details", "content": content},
+    }
 
 
 def problem(status: int, title: str, detail: str, code: str, **extra: Any) -> JSONResponse:
@@ -136,6 +165,16 @@ def _unavailable(detail: str, code: str) -> JSONResponse:
     return response
 
 
+async def _unstorable_value(_: Request, exc: Exception) -> JSONResponse:
+    # SQLSTATE class 22 (data exception): a value that passed validation but that PostgreSQL
+    # cannot store, e.g. a NUL character in text or a number beyond its column. Bad input, not
+    # a server fault; the database's message is logged, never sent.
+    cause = getattr(exc, "orig", None) or exc
+    log.warning("value refused by the database: %s", cause, extra={"sqlstate": getattr(cause, "sqlstate", None)})
+    detail = "A value in the request cannot be stored (for example a NUL character, or a number out of range)."
+    return problem(422, "Invalid input", detail, "unstorable_value")
+
+
 async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", exc_info=exc)
     return problem(500, "Internal error", "An unexpected error occurred; it has been logged.", "internal_error")
@@ -150,4 +189,6 @@ def install_error_handlers(app: FastAPI) -> None:
         app.add_exception_handler(error, _database_unavailable)
     for error in REDIS_UNAVAILABLE:
         app.add_exception_handler(error, _redis_unavailable)
+    for error in (sa_exc.DataError, PsycopgDataError):
+        app.add_exception_handler(error, _unstorable_value)
     app.add_exception_handler(Exception, _unhandled)

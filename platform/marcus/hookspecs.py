@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from marcus.declarations import DashboardWidget, EventHandler, Job, MigrationSource, PageSet, Permission
+    from marcus.demo import DemoContext
     from marcus.events.model import Event
     from marcus.tenancy.models import Organization
 
@@ -30,7 +31,7 @@ PROJECT = "marcus"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-PLUGIN_API_VERSION = "1.0"
+PLUGIN_API_VERSION = "1.1"
 """The version of this hook surface. A minor bump adds hooks or arguments; a major bump removes
 or changes one, after a deprecation period of at least one minor version."""
 
@@ -59,6 +60,18 @@ def register_routers() -> APIRouter | Sequence[APIRouter]:
 
     The kernel mounts them under ``/api/v1/<plugin>`` and answers 404 for tenants that have
     not enabled the plugin. Routes should declare response models and one-line docstrings.
+    """
+
+
+@hookspec
+def register_root_routers() -> APIRouter | Sequence[APIRouter]:
+    """Return routers served at the site root instead of under ``/api/v1/<plugin>`` (API 1.1).
+
+    For a plugin that keeps an existing HTTP contract at its original paths (``compat`` serves
+    the single-business backend's ``/user/login``). A root route answers only for workspaces
+    that enabled the plugin and never for a browser page load (``Accept: text/html``): those
+    requests fall through to the portal's pages and the kernel's 404. Paths under ``/api``,
+    ``/ws``, ``/static``, ``/socket.io``, ``/docs`` and the probes are refused at startup.
     """
 
 
@@ -150,3 +163,21 @@ async def provision_tenant(session: AsyncSession, organization: Organization) ->
 @hookspec
 async def purge_tenant_data(session: AsyncSession, organization: Organization) -> None:
     """Delete the plugin's data (and its stored files) for a workspace being removed."""
+
+
+# --------------------------------------------------------------------------------------------
+# Commands: called by a ``marcus`` command, never while serving.
+# --------------------------------------------------------------------------------------------
+
+
+@hookspec
+async def demo_data(demo: DemoContext) -> Sequence[str]:
+    """Add the plugin's sample data to a workspace for ``marcus demo``; return what was created.
+
+    Called in dependency order (a plugin sees the demo data of those it depends on), only for
+    plugins the workspace enabled, with ``demo.session`` bound to the workspace: commit what
+    you create (service functions that commit are fine). ``demo.admin`` and ``demo.customer``
+    are the demo accounts; ``demo.files(plugin)`` stores files. Must be idempotent: find the
+    demo rows by a natural key and create only what is missing, returning one short line per
+    thing created (``"service Strategy session"``) and nothing when all was there. Since 1.1.
+    """

@@ -16,6 +16,7 @@ START, END = "<!-- hooks:start -->", "<!-- hooks:end -->"
 GROUPS: dict[str, tuple[str, ...]] = {
     "Registration hooks (pure, called once at startup)": ("register_",),
     "Lifecycle hooks": ("plugin_", "provision_", "purge_"),
+    "Command hooks (run by a `marcus` command)": ("demo_",),
 }
 
 

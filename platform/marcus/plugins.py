@@ -40,7 +40,7 @@ from marcus.events.model import EVENT_NAME, Event
 
 log = logging.getLogger("marcus.plugins")
 ENTRY_POINT_GROUP = "marcus.plugins"
-HOOK_NAMES = sorted(n for n in dir(hookspecs) if n.startswith(("register_", "plugin_", "provision_", "purge_")))
+HOOK_NAMES = sorted(n for n in dir(hookspecs) if hasattr(getattr(hookspecs, n), f"{hookspecs.PROJECT}_spec"))
 
 
 class PluginError(RuntimeError):
@@ -68,6 +68,7 @@ class PluginRegistry:
     pm: pluggy.PluginManager
     plugins: dict[str, LoadedPlugin]
     routers: list[tuple[str, APIRouter]] = field(default_factory=list)
+    root_routers: list[tuple[str, APIRouter]] = field(default_factory=list)
     models: dict[str, list[type[Base]]] = field(default_factory=dict)
     migrations: list[MigrationSource] = field(default_factory=list)
     permissions: dict[str, Permission] = field(default_factory=dict)
@@ -282,6 +283,23 @@ def _collect_routers(r: PluginRegistry) -> None:
             r.routers.append((plugin, router))
 
 
+ROOT_RESERVED = ("/api", "/ws", "/static", "/socket.io", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json")
+
+
+def _collect_root_routers(r: PluginRegistry) -> None:
+    for plugin, result in r.call("register_root_routers"):
+        for router in _listed(result):
+            if not isinstance(router, APIRouter):
+                raise PluginError(
+                    plugin, f"register_root_routers returned {type(router).__name__}", "return a fastapi.APIRouter"
+                )
+            for route in router.routes:
+                path = getattr(route, "path", "")  # includes the router's prefix
+                if any(path == p or path.startswith(p + "/") for p in ROOT_RESERVED):
+                    raise PluginError(plugin, f"root route {path!r} would take a kernel path", "serve it elsewhere")
+            r.root_routers.append((plugin, router))
+
+
 def _collect_models(r: PluginRegistry) -> None:
     for plugin, result in r.call("register_models"):
         for model in _listed(result):
@@ -392,6 +410,7 @@ def _collect_pages(r: PluginRegistry) -> None:
 
 _COLLECTORS: list[Callable[[PluginRegistry], None]] = [
     _collect_routers,
+    _collect_root_routers,
     _collect_models,
     _collect_migrations,
     _collect_permissions,

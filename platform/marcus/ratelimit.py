@@ -7,6 +7,7 @@ Rules are ``"COUNT/SECONDS"``; ``MARCUS_RATE_LIMITS`` (JSON) overrides any of ``
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from fastapi.responses import JSONResponse
 from marcus.config import Settings
 from marcus.errors import MarcusError, problem
 
+log = logging.getLogger("marcus.ratelimit")
+
 DEFAULT_RULES: dict[str, str] = {
     "login_ip": "30/60",
     "login_account": "10/900",
@@ -26,6 +29,7 @@ DEFAULT_RULES: dict[str, str] = {
     "resend_ip": "10/60",
     "resend_account": "5/900",
     "signup_ip": "10/3600",
+    "contact_ip": "5/3600",  # public contact forms that mail the workspace's admins
     "operator_login_ip": "10/60",
 }
 
@@ -90,21 +94,41 @@ class MemoryBackend:
 
 
 class RedisBackend:
-    """Counters in Redis: ``INCR`` + ``EXPIRE`` in one round trip, shared by every replica."""
+    """Counters in Redis: ``INCR`` + ``EXPIRE`` in one round trip, shared by every replica.
+
+    While Redis cannot be reached, hits are counted in this process instead (each replica then
+    enforces the limits on its own share of the traffic): a Redis outage neither blocks sign-ins
+    with 503s nor lifts the limits.
+    """
 
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
 
         self._redis: Any = redis.Redis.from_url(url)
+        self._fallback = MemoryBackend()
+        self._degraded = False
 
     async def hit(self, key: str, seconds: int) -> int:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(key)
-            pipe.expire(key, seconds + 1)
-            count, _ = await pipe.execute()
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
+        try:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, seconds + 1)
+                count, _ = await pipe.execute()
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            if not self._degraded:
+                log.warning("Redis unavailable (%s): rate limits counted in this process", type(exc).__name__)
+            self._degraded = True
+            return await self._fallback.hit(key, seconds)
+        if self._degraded:
+            log.info("Redis reachable again: rate limits counted in Redis")
+        self._degraded = False
         return int(count)
 
     async def close(self) -> None:
+        await self._fallback.close()
         await self._redis.aclose()
 
 

@@ -4,6 +4,8 @@
 not expired), refuses a token of another workspace, then checks in ONE indexed statement that
 the user is verified, not blocked, not deleted and that the token's session is not revoked
 or expired, so blocking, deleting, logging out and password changes take effect at once.
+That statement (``marcus_session_email``) also binds the request's tenant, so an authenticated
+request pays no separate round trip for the binding (docs/decisions.md §23).
 ``CurrentPrincipal`` is its ``Annotated`` alias. ``authenticate_token`` does the same for
 Socket.IO / WebSocket connections, which have no request session.
 """
@@ -16,13 +18,13 @@ from typing import Annotated
 
 from fastapi import Depends
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import func, select
+from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from marcus.auth.models import AuthSession, User
 from marcus.auth.principal import Principal
 from marcus.auth.tokens import AccessClaims, decode_access_token
 from marcus.config import Settings
+from marcus.db.engine import bound_by_first_statement
 from marcus.deps import CurrentTenant, KernelDep, SessionDep
 from marcus.errors import Unauthorized
 from marcus.kernel import Kernel
@@ -33,25 +35,21 @@ bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v
 BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
+# Binds the tenant, then checks user and session (kernel_0009): one round trip for both.
+_SESSION_CHECK = text("SELECT marcus_session_email(:org, :user, :session)").bindparams(
+    bindparam("org", type_=Uuid()), bindparam("user", type_=Uuid()), bindparam("session", type_=Uuid())
+)
+
+
 async def verify_token(session: AsyncSession, settings: Settings, *, token: str, tenant: Tenant) -> AccessClaims:
     """Check ``token`` for ``tenant`` and that its user and session are still good (one statement)."""
     claims = decode_access_token(settings, token)
     if claims.org_id != tenant.id:
         raise Unauthorized("This token belongs to another workspace.", code="token_wrong_tenant")
-    email = await session.scalar(
-        select(User.email)
-        .join(AuthSession, (AuthSession.organization_id == User.organization_id) & (AuthSession.user_id == User.id))
-        .where(
-            User.organization_id == tenant.id,
-            User.id == claims.user_id,
-            AuthSession.id == claims.session_id,
-            AuthSession.revoked_at.is_(None),
-            AuthSession.expires_at > func.now(),
-            User.is_verified,
-            User.is_blocked.is_(False),
-            User.deleted_at.is_(None),
-        )
-    )
+    params = {"org": tenant.id, "user": claims.user_id, "session": claims.session_id}
+    async with bound_by_first_statement(session, tenant.id):
+        connection = await session.connection()  # Core, not the ORM: one fixed statement, compiled once
+        email = await connection.scalar(_SESSION_CHECK, params)
     if email is None:
         raise Unauthorized("This session has ended or the account is disabled.", code="session_revoked")
     return replace(claims, email=email)

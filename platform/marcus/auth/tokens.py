@@ -25,6 +25,12 @@ ISSUER = "marcus"
 TENANT_AUDIENCE = "marcus:tenant"
 PLATFORM_AUDIENCE = "marcus:platform"
 _REQUIRED = ["exp", "iat", "sub", "jti", "aud", "iss"]
+# Tokens whose signature and claims were verified, by (key, token): a client sends the same token
+# with every request, and verifying it (PyJWT: key checks, HMAC, JSON) costs ~0.1-0.2 ms each
+# time. Only the expiry can change the answer, and it is checked on every hit. Revocation and
+# blocked users are the database check's business (auth.deps), never this cache's.
+_VERIFIED: dict[tuple[bytes, str], AccessClaims] = {}
+_VERIFIED_MAX = 4096
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +80,24 @@ def issue_access_token(
 
 
 def decode_access_token(settings: Settings, token: str) -> AccessClaims:
-    """Verify signature, algorithm, audience, issuer and expiry; 401 on anything wrong."""
+    """Verify signature, algorithm, audience, issuer and expiry; 401 on anything wrong.
+
+    A token verified before is not verified again (same key, same bytes): only its expiry is.
+    """
+    cache_key = (derive_key(settings, "jwt.tenant"), token)
+    if (known := _VERIFIED.get(cache_key)) is not None:
+        if now() < known.expires_at:
+            return known
+        del _VERIFIED[cache_key]
+        raise Unauthorized("The access token has expired.", code="token_expired")
+    claims = _verify_access_token(settings, token)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[cache_key] = claims
+    return claims
+
+
+def _verify_access_token(settings: Settings, token: str) -> AccessClaims:
     payload = _decode(settings, token, label="jwt.tenant", audience=TENANT_AUDIENCE, extra=["org", "sid"])
     roles = payload.get("roles")
     try:

@@ -7,6 +7,7 @@ flag), scope ``any`` is staff (every row of the workspace, the shared admin read
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select, update
@@ -19,6 +20,10 @@ from marcus.notifications.models import Activity, Notification, NotificationPref
 from marcus.notifications.schemas import NotificationSend
 from marcus.pagination import Page, paginate
 from marcus.rbac import Grant
+
+
+def _names(event: str | Sequence[str]) -> list[str]:
+    return [event] if isinstance(event, str) else list(event)
 
 
 def _read_flag(grant: Grant) -> Any:
@@ -34,15 +39,15 @@ async def list_notifications(
     grant: Grant,
     *,
     org_id: uuid.UUID,
-    event: str | None,
+    event: str | Sequence[str] | None,
     is_read: bool | None,
     page: int,
     limit: int,
 ) -> Page[Notification]:
-    """Newest first, filtered by event and by the caller's read flag."""
+    """Newest first, filtered by event (one name or several) and by the caller's read flag."""
     query: Select[Notification] = select(Notification).where(*_visible(grant, org_id))
     if event is not None:
-        query = query.where(Notification.event == event)
+        query = query.where(Notification.event.in_(_names(event)))
     if is_read is not None:
         query = query.where(_read_flag(grant).is_(is_read))
     return await paginate(session, query.order_by(Notification.id.desc()), page=page, limit=limit)
@@ -136,7 +141,7 @@ async def list_activities(
     grant: Grant,
     *,
     org_id: uuid.UUID,
-    event: str | None,
+    event: str | Sequence[str] | None,
     entity_id: uuid.UUID | None,
     user_id: uuid.UUID | None,
     page: int,
@@ -146,7 +151,9 @@ async def list_activities(
     query: Select[Activity] = select(Activity).where(
         Activity.organization_id == org_id, grant.owner_filter(Activity.user_id)
     )
-    for column, value in ((Activity.event, event), (Activity.entity_id, entity_id), (Activity.user_id, user_id)):
+    if event is not None:
+        query = query.where(Activity.event.in_(_names(event)))
+    for column, value in ((Activity.entity_id, entity_id), (Activity.user_id, user_id)):
         if value is not None:
             query = query.where(column == value)
     return await paginate(session, query.order_by(Activity.id.desc()), page=page, limit=limit)

@@ -74,7 +74,16 @@ class Portal:
                 continue
             current = path == entry.path or (entry.path != "/" and path.startswith(entry.path + "/"))
             items.append(MenuItem(label=entry.label, path=entry.path, current=current))
+        return _one_current(items)
+
+
+def _one_current(items: list[MenuItem]) -> list[MenuItem]:
+    """Only the most specific entry is the current page (``/appointments/book`` over ``/appointments``)."""
+    matches = [item for item in items if item.current]
+    if len(matches) < 2:
         return items
+    best = max(matches, key=lambda item: len(item.path))
+    return [item if item is best else MenuItem(label=item.label, path=item.path, current=False) for item in items]
 
 
 def static(path: str) -> str:

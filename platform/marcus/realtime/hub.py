@@ -1,9 +1,11 @@
 """The hub: one call delivers a live message to Socket.IO rooms and raw WebSocket clients.
 
 Rooms are chosen by the server only: ``org:{id}``, ``org:{id}:user:{id}``, ``org:{id}:role:{role}``.
-Socket.IO reaches other replicas through its ``AsyncRedisManager``; raw WebSocket clients are
-reached through a Redis channel when ``MARCUS_REDIS_URL`` is set (every replica, itself
-included, delivers to its own sockets), else in process.
+Socket.IO reaches other replicas through its ``AsyncRedisManager``; raw WebSocket frames are
+delivered to this replica's sockets at once and, when ``MARCUS_REDIS_URL`` is set, published on
+a Redis channel for the other replicas (each skips its own messages). So a Redis outage never
+stops delivery to the clients of the replica that emits; the subscription is retried until
+Redis is back.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any, Protocol
 log = logging.getLogger("marcus.realtime")
 NAMESPACE = "/notifications"
 CHANNEL = "marcus:realtime"
+RETRY_SECONDS = (0.25, 5.0)  # first and longest wait before resubscribing to Redis
 
 
 def tenant_room(org_id: uuid.UUID) -> str:
@@ -55,16 +58,27 @@ class Hub:
     _sockets: dict[int, _Listener] = field(default_factory=dict)
     _redis: Any = None
     _task: asyncio.Task[None] | None = None
+    _host: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     async def emit(self, event: str, data: dict[str, Any], rooms: Iterable[str]) -> None:
         """Deliver ``event`` once to every connection in any of ``rooms``."""
         targets = sorted(set(rooms))
         await self.sio.emit(event, data, to=targets, namespace=NAMESPACE)
-        frame = json.dumps({"event": event, "data": data}, default=str)
-        if self._redis is not None:
-            await self._redis.publish(CHANNEL, json.dumps({"rooms": targets, "frame": frame}))
-        else:
-            await self._deliver_local(targets, frame)
+        await self._send_raw(targets, json.dumps({"event": event, "data": data}, default=str))
+
+    async def emit_to_pages(self, event: str, data: dict[str, Any], org_id: uuid.UUID) -> None:
+        """Deliver ``event`` to the workspace's open portal pages only: their WebSocket is the
+        one raw socket in the workspace room; Socket.IO clients are not sent it."""
+        await self._send_raw([tenant_room(org_id)], json.dumps({"event": event, "data": data}, default=str))
+
+    async def _send_raw(self, targets: list[str], frame: str) -> None:
+        await self._deliver_local(targets, frame)
+        if self._redis is None:
+            return
+        try:
+            await self._redis.publish(CHANNEL, json.dumps({"host": self._host, "rooms": targets, "frame": frame}))
+        except Exception as exc:  # Redis down: this replica's sockets got it; the others miss it
+            log.warning("live frame not shared with other replicas, Redis unavailable (%s)", type(exc).__name__)
 
     def listen(self, socket: Socket, rooms: Iterable[str]) -> int:
         """Register a raw WebSocket for ``rooms``; returns a handle for ``forget``."""
@@ -97,9 +111,26 @@ class Hub:
         from redis import asyncio as aioredis
 
         self._redis = aioredis.from_url(self.redis_url)
-        pubsub = self._redis.pubsub()
-        await pubsub.subscribe(CHANNEL)
-        self._task = asyncio.create_task(self._relay(pubsub), name="marcus-realtime-redis")
+        self._task = asyncio.create_task(self._relay_forever(), name="marcus-realtime-redis")
+
+    async def _relay_forever(self) -> None:
+        """Listen to the other replicas' frames; resubscribe with backoff when Redis goes away."""
+        delay = RETRY_SECONDS[0]
+        while True:
+            pubsub = self._redis.pubsub()
+            try:
+                await pubsub.subscribe(CHANNEL)
+                delay = RETRY_SECONDS[0]
+                await self._relay(pubsub)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("Redis realtime channel unavailable (%s); retrying", type(exc).__name__)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_SECONDS[1])
 
     async def _relay(self, pubsub: Any) -> None:
         async for message in pubsub.listen():
@@ -107,7 +138,8 @@ class Hub:
                 continue
             try:
                 body = json.loads(message["data"])
-                await self._deliver_local(list(body["rooms"]), str(body["frame"]))
+                if body.get("host") != self._host:
+                    await self._deliver_local(list(body["rooms"]), str(body["frame"]))
             except Exception:
                 log.exception("bad realtime message on %s", CHANNEL)
 

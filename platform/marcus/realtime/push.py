@@ -39,3 +39,13 @@ def push_after_commit(
         await kernel.sio.emit(event, data, to=sorted(set(rooms)), namespace=namespace)
 
     after_commit(session, send)
+
+
+async def push_to_pages(kernel: Any, org_id: Any, event: str, data: dict[str, Any]) -> None:
+    """Send a live frame to the workspace's open portal pages (after the change committed).
+
+    Pages receive it on the kernel's WebSocket and re-dispatch it as a ``marcus:live`` DOM
+    event (``{event, data}``, top-level keys of ``data`` in camelCase); Socket.IO clients
+    are not sent it. For what every signed-in visitor of the workspace may see.
+    """
+    await kernel.hub.emit_to_pages(event, data, org_id)

@@ -25,7 +25,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from marcus.deps import CurrentTenant, KernelDep
-from marcus.errors import Invalid
+from marcus.errors import DATABASE_UNAVAILABLE, Invalid
 from marcus.kernel import Kernel
 from marcus.storage.base import CHUNK_SIZE, Download, FileTooLarge, ObjectNotFound, Storage, UnsupportedFileType
 from marcus.storage.keys import check_key, object_key, tenant_prefix
@@ -174,25 +174,40 @@ class TenantFiles:
     async def staging(self, session: AsyncSession) -> AsyncIterator[Staging]:
         """Store files for rows written in ``session``: unless the session commits inside the
         block, everything stored through the yielded ``Staging`` is removed on the way out; if it
-        commits, the files given to ``stage.release`` are.
+        commits, the files given to ``stage.release`` are. If the connection breaks during the
+        commit (its outcome unknown), the stored files are kept.
 
         ``async with files.staging(session) as stage: stored = await stage.save_upload(...);
         stage.release(row.key); row.key = stored.key; await session.commit()``
         """
         stage = Staging(self)
-        committed = False
+        committing = committed = outcome_unknown = False
+
+        def begin_commit(_session: Any) -> None:
+            nonlocal committing
+            committing = True
 
         def mark(_session: Any) -> None:
             nonlocal committed
             committed = True
 
         sync_session = session.sync_session
+        sa_event.listen(sync_session, "before_commit", begin_commit)
         sa_event.listen(sync_session, "after_commit", mark)
         try:
             yield stage
+        except DATABASE_UNAVAILABLE:
+            # The connection broke during COMMIT: the server may have committed the rows. Keep
+            # their files: an unneeded one is an orphan the nightly report lists, a row without
+            # its file would be a broken record.
+            outcome_unknown = committing and not committed
+            raise
         finally:
+            sa_event.remove(sync_session, "before_commit", begin_commit)
             sa_event.remove(sync_session, "after_commit", mark)
-            if not committed and stage.keys:
+            if outcome_unknown and stage.keys:
+                log.warning("commit outcome unknown (connection lost): keeping %d stored file(s)", len(stage.keys))
+            elif not committed and stage.keys:
                 await asyncio.shield(self._discard(list(stage.keys)))
             elif committed and stage.released:
                 await asyncio.shield(self._release(list(stage.released)))

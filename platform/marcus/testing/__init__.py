@@ -4,10 +4,14 @@ plugin (``pytest11`` entry point).
 Parts: ``plugin`` (fixtures: a PostgreSQL server, fresh migrated databases, apps and HTTP
 clients with chosen plugins, tenants), ``factories`` (factory-boy factories), ``catalog``
 (the schema checks every plugin's tables must pass), ``harness`` (the app + client pair),
-``users`` (signed-in users), ``server`` (a real uvicorn server) and ``mailbox`` (sent mail);
-``relay_for(kernel).run_once()`` delivers committed events on demand.
+``users`` (signed-in users), ``server`` (a real uvicorn server), ``processes`` (``marcus``
+commands as subprocesses), ``outage`` (a private PostgreSQL and Redis a test may stop) and
+``mailbox`` (sent mail);
+``relay_for(kernel).run_once()`` delivers committed events on demand; ``run_demo(kernel,
+slug=...)`` runs ``marcus demo`` on a workspace (to test a plugin's ``demo_data``).
 """
 
+from marcus.demo import run_demo
 from marcus.jobs import JobRunner
 from marcus.testing.catalog import rls_problems, sharding_problems
 from marcus.testing.factories import OrganizationFactory
@@ -28,5 +32,6 @@ __all__ = [
     "make_plugin",
     "relay_for",
     "rls_problems",
+    "run_demo",
     "sharding_problems",
 ]

@@ -10,6 +10,12 @@ The outbox row is the one ``marcus.publish`` writes, inserted by the statement i
 round trip less, and shorter locks on the slot and the counter). When some plugin subscribes
 to ``appointments.booked`` in the publisher's transaction, the booking falls back to
 ``marcus.publish`` so those subscribers run.
+
+The statement and its ``COMMIT`` go to the server together (psycopg pipeline mode): the
+workspace's counter row, which keeps the numbers gap-free, is then locked only while the
+server runs the statement and commits, never while the reply travels back and waits for the
+event loop to send ``COMMIT`` (which under load serialized a busy workspace's bookings behind
+its slowest one). See docs/decisions.md §24.
 """
 
 from __future__ import annotations
@@ -20,7 +26,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
+from psycopg.rows import dict_row
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,6 +76,8 @@ _RESULT = """
 SELECT a.*, claim.booked AS slot_booked, claim.capacity AS slot_capacity FROM appointment AS a, claim"""
 BOOK = text(_CLAIM + _RESULT)
 BOOK_AND_PUBLISH = text(_CLAIM + _OUTBOX.format(outbox=marcus.OutboxEvent.__tablename__) + _RESULT)
+_PSYCOPG = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
+_PIPELINED = str(BOOK_AND_PUBLISH.compile(dialect=_PSYCOPG))  # the statement in psycopg's %(name)s style
 WHY = text("""
 SELECT s.enabled, s.booked, s.capacity, s.starts_at, s.service_id, v.status AS service_status, v.name,
        EXISTS (SELECT 1 FROM appointments a
@@ -116,7 +127,12 @@ async def book(
     request: BookingRequest,
     settings: AppointmentsSettings,
 ) -> Booking:
-    """Book ``request.slot_id`` in one statement and commit; domain errors explain a refusal."""
+    """Book ``request.slot_id`` in one statement and commit; domain errors explain a refusal.
+
+    The session's transaction ends here either way. Without same-transaction subscribers the
+    statement is sent with its ``COMMIT``, so whatever the session did before in that
+    transaction (the API routes only read) is committed even when the slot is refused.
+    """
     now = datetime.now(UTC)
     appointment_id, event_id = marcus.new_id(), marcus.new_id()
     status = PENDING if settings.approval_required else UPCOMING
@@ -139,25 +155,60 @@ async def book(
         "event_name": Booked.name,
         "payload": json.dumps(_payload(request, appointment_id, status)),
     }
-    try:
-        connection = await session.connection()  # Core, not the ORM: a plain statement needs no unit of work
-        row = (await connection.execute(BOOK_AND_PUBLISH if in_statement else BOOK, params)).mappings().first()
-    except IntegrityError as exc:
-        await session.rollback()
-        raise _integrity(exc) from exc
+    if in_statement:
+        row = await _book_and_commit(session, params)
+    else:
+        row = await _book_in_transaction(session, params)
     if row is None:
         await _refusal(session, org_id=org_id, request=request, now=now, settings=settings)
     assert row is not None
     appointment = Appointment(**{name: row[name] for name in COLUMNS})
-    if not in_statement:
-        await marcus.publish(session, booked_event(appointment), actor_id=request.actor_id)
-    await session.commit()
     if in_statement:
         bus.wake()  # what publish() arranges: the in-process relay delivers at once
+    else:
+        await marcus.publish(session, booked_event(appointment), actor_id=request.actor_id)
+        await session.commit()
     state = SlotState(
         id=request.slot_id, service_id=appointment.service_id, booked=row["slot_booked"], capacity=row["slot_capacity"]
     )
     return Booking(appointment=appointment, slot=state)
+
+
+async def _book_and_commit(session: AsyncSession, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The booking statement and ``COMMIT`` in one round trip; the transaction is over on return.
+
+    ``session.connection()`` begins the transaction and binds the tenant as always; the
+    statement then goes straight to psycopg (the session's own connection) in pipeline mode.
+    """
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert isinstance(raw, psycopg.AsyncConnection)
+    cursor = raw.cursor(row_factory=dict_row)
+    try:
+        async with raw.pipeline():  # both sent together, answered after one Sync at the block's end
+            await cursor.execute(_PIPELINED, params)
+            await raw.execute("COMMIT")
+        row = await cursor.fetchone()
+    except psycopg.IntegrityError as exc:
+        await session.rollback()
+        raise _integrity(str(exc)) from exc
+    finally:
+        await cursor.close()
+    # The session's transaction ends too (nothing left to send): as a commit when the booking
+    # was made, as a rollback when nothing was claimed, so after-commit work (files staged for
+    # the booking, live pushes) happens only for a booking.
+    await (session.commit() if row is not None else session.rollback())
+    return row
+
+
+async def _book_in_transaction(session: AsyncSession, params: dict[str, Any]) -> Any:
+    """The booking statement inside the session's transaction (same-transaction subscribers run next)."""
+    try:
+        connection = await session.connection()  # Core, not the ORM: a plain statement needs no unit of work
+        return (await connection.execute(BOOK, params)).mappings().first()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise _integrity(str(exc.orig)) from exc
 
 
 def _payload(request: BookingRequest, appointment_id: uuid.UUID, status: str) -> dict[str, Any]:
@@ -187,8 +238,7 @@ def booked_event(appointment: Appointment) -> Booked:
     )
 
 
-def _integrity(exc: IntegrityError) -> marcus.MarcusError:
-    message = str(exc.orig)
+def _integrity(message: str) -> marcus.MarcusError:
     if "uq_appointments_active_slot_customer" in message:
         return already_booked()
     if "customer_id" in message:

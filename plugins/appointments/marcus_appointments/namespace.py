@@ -6,6 +6,11 @@ caller's workspace and puts the socket in a room it names itself,
 ``appointments:<org>:service:<service>``. Every booking, cancellation, reschedule and slot
 change (enable / disable = hold, delete, generation) is emitted there as ``slot:changed``
 (or ``slots:generated``). A client never names a room.
+
+The same frames reach the workspace's open portal pages through the kernel's WebSocket
+(``marcus.push_to_pages``: ``appointments:slot_changed`` / ``appointments:slots_generated``),
+where the booking page's script updates its slot grid. Slot availability is what every
+signed-in member of the workspace may read (``appointments.slot:read``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import socketio
 from marcus_services.models import Service
 from sqlalchemy import select
 
+import marcus
 from marcus_appointments.booking import SlotState
 
 NAMESPACE = "/appointments"
@@ -40,23 +46,29 @@ def slot_frame(state: SlotState) -> dict[str, Any]:
     }
 
 
-async def announce(sio: Any, org_id: uuid.UUID, *states: SlotState | None) -> None:
-    """Emit ``slot:changed`` for each changed slot to the watchers of its service (never raises)."""
+async def announce(kernel: Any, org_id: uuid.UUID, *states: SlotState | None) -> None:
+    """Emit ``slot:changed`` for each changed slot to the watchers of its service, and to the
+    workspace's open portal pages (never raises)."""
     for state in states:
         if state is None:
             continue
+        frame = slot_frame(state)
         try:
-            await sio.emit(
-                "slot:changed", slot_frame(state), to=service_room(org_id, state.service_id), namespace=NAMESPACE
-            )
+            await kernel.sio.emit("slot:changed", frame, to=service_room(org_id, state.service_id), namespace=NAMESPACE)
+            await marcus.push_to_pages(kernel, org_id, "appointments:slot_changed", frame)
         except Exception:  # a live update is a courtesy: the change itself is committed
             log.warning("could not emit a slot update", exc_info=True)
 
 
-async def announce_generated(sio: Any, org_id: uuid.UUID, service_id: uuid.UUID, created: int) -> None:
+async def announce_generated(kernel: Any, org_id: uuid.UUID, service_id: uuid.UUID, created: int) -> None:
+    """Tell the service's watchers and the workspace's pages that new slots exist."""
     if created:
         frame = {"service_id": str(service_id), "created": created}
-        await sio.emit("slots:generated", frame, to=service_room(org_id, service_id), namespace=NAMESPACE)
+        try:
+            await kernel.sio.emit("slots:generated", frame, to=service_room(org_id, service_id), namespace=NAMESPACE)
+            await marcus.push_to_pages(kernel, org_id, "appointments:slots_generated", frame)
+        except Exception:
+            log.warning("could not emit a slot generation", exc_info=True)
 
 
 class AppointmentsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]

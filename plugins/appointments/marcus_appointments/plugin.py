@@ -14,9 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import marcus
 from marcus_appointments.attachments import AttachmentsRemoved, delete_files
+from marcus_appointments.demo import demo_appointments
 from marcus_appointments.events import EVENT_TYPES
 from marcus_appointments.models import MODELS, Appointment, CalendarFeed, Counter, Override, Rule, Slot
 from marcus_appointments.namespace import AppointmentsNamespace, attach_kernel
+from marcus_appointments.pages import pageset
 from marcus_appointments.permissions import PERMISSIONS
 from marcus_appointments.router import router, uploads
 from marcus_appointments.settings import AppointmentsSettings
@@ -62,6 +64,11 @@ def register_event_handlers() -> list[marcus.EventHandler]:
 
 
 @marcus.hookimpl
+def register_pages() -> marcus.PageSet:
+    return pageset()
+
+
+@marcus.hookimpl
 def register_socketio_namespaces() -> list[Any]:
     return [AppointmentsNamespace()]
 
@@ -83,3 +90,9 @@ async def purge_tenant_data(session: AsyncSession, organization: marcus.Organiza
     """Delete the workspace's appointments, slots, rules and counters (files go with the storage purge)."""
     for model in (CalendarFeed, Appointment, Slot, Override, Rule, Counter):
         await session.execute(delete(model).where(model.organization_id == organization.id))
+
+
+@marcus.hookimpl
+async def demo_data(demo: marcus.DemoContext) -> list[str]:
+    """Weekly hours, two weeks of slots and the demo customer's bookings, for ``marcus demo``."""
+    return await demo_appointments(demo)

@@ -124,7 +124,7 @@ async def generate_slots(
     done = await slots.generate_range(
         session, org_id=tenant.id, zone=slots.zone_of(tenant), data=body, actor_id=grant.principal.user_id
     )
-    await announce_generated(kernel.sio, tenant.id, done.service_id, done.created)
+    await announce_generated(kernel, tenant.id, done.service_id, done.created)
     return Generated(created=done.created, existing=done.existing)
 
 
@@ -136,7 +136,7 @@ async def generate_day_slots(
     done = await slots.generate_day(
         session, org_id=tenant.id, zone=slots.zone_of(tenant), data=body, actor_id=grant.principal.user_id
     )
-    await announce_generated(kernel.sio, tenant.id, done.service_id, done.created)
+    await announce_generated(kernel, tenant.id, done.service_id, done.created)
     return Generated(created=done.created, existing=done.existing)
 
 
@@ -178,7 +178,7 @@ async def update_slot(
 ) -> Slot:
     """Enable or disable a slot (refused while it has live bookings)."""
     slot = await slots.set_enabled(session, org_id=tenant.id, slot_id=slot_id, enabled=body.enabled)
-    await announce(kernel.sio, tenant.id, _state(slot))
+    await announce(kernel, tenant.id, _state(slot))
     return slot
 
 
@@ -188,7 +188,7 @@ async def delete_slot(
 ) -> None:
     """Delete a slot without live bookings."""
     slot = await slots.delete_slot(session, org_id=tenant.id, slot_id=slot_id)
-    await announce(kernel.sio, tenant.id, _state(slot, deleted=True))
+    await announce(kernel, tenant.id, _state(slot, deleted=True))
 
 
 @router.delete("/slots", response_model=SlotsDeleted)
@@ -202,7 +202,7 @@ async def delete_day_slots(
 ) -> SlotsDeleted:
     """Delete a service's slots of one local day (none if any has live bookings)."""
     gone = await slots.delete_day(session, org_id=tenant.id, service_id=service_id, day=day, zone=slots.zone_of(tenant))
-    await announce(kernel.sio, tenant.id, *(_state(s, deleted=True) for s in gone))
+    await announce(kernel, tenant.id, *(_state(s, deleted=True) for s in gone))
     return SlotsDeleted(deleted=len(gone))
 
 
@@ -251,7 +251,7 @@ async def create_appointment(
     booked = await booking.book(
         session, kernel.events, org_id=tenant.id, request=_booking_request(grant, body), settings=settings
     )
-    await announce(kernel.sio, tenant.id, booked.slot)
+    await announce(kernel, tenant.id, booked.slot)
     return booked.appointment
 
 
@@ -415,7 +415,7 @@ async def cancel_appointment(
     done, freed = await service.cancel(
         session, appointment, grant=grant, settings=settings, reason=body.reason if body else None
     )
-    await announce(kernel.sio, done.organization_id, freed)
+    await announce(kernel, done.organization_id, freed)
     return done
 
 
@@ -432,7 +432,7 @@ async def reschedule_appointment(
     moved, taken, freed = await service.reschedule(
         session, appointment, slot_id=body.slot_id, actor_id=grant.principal.user_id, settings=settings
     )
-    await announce(kernel.sio, moved.organization_id, taken, freed)
+    await announce(kernel, moved.organization_id, taken, freed)
     return moved
 
 

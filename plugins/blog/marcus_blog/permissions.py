@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from marcus import Grant, Kernel, KernelDep, OptionalPrincipal, Permission, Principal
+from marcus import Grant, Kernel, KernelDep, OptionalPrincipal, Permission, Principal, SessionDep
 
 POST_READ = "blog.post:read"
 POST_WRITE = "blog.post:write"
@@ -69,13 +70,14 @@ class Viewer:
         return self.read is not None or self.write is not None
 
 
-async def viewer_for(kernel: Kernel, principal: Principal | None) -> Viewer:
-    """The blog grants ``principal`` holds (decisions are cached by the kernel: no query per check)."""
+async def viewer_for(kernel: Kernel, principal: Principal | None, session: AsyncSession | None = None) -> Viewer:
+    """The blog grants ``principal`` holds (decisions are cached by the kernel: no query per
+    check); ``session``, the request's, reloads a stale policy without a second connection."""
     if principal is None:
         return Viewer()
     grants: dict[str, Grant | None] = {}
     for name in (POST_READ, POST_WRITE, COMMENT_WRITE, COMMENT_MODERATE):
-        scope = await kernel.rbac.check(principal.org_id, principal.user_id, name)
+        scope = await kernel.rbac.check(principal.org_id, principal.user_id, name, session=session)
         grants[name] = Grant(principal=principal, permission=name, scope=scope) if scope else None
     return Viewer(
         principal=principal,
@@ -86,9 +88,9 @@ async def viewer_for(kernel: Kernel, principal: Principal | None) -> Viewer:
     )
 
 
-async def current_viewer(principal: OptionalPrincipal, kernel: KernelDep) -> Viewer:
+async def current_viewer(principal: OptionalPrincipal, kernel: KernelDep, session: SessionDep) -> Viewer:
     """The caller of a public route: anonymous, or signed in with their blog grants."""
-    return await viewer_for(kernel, principal)
+    return await viewer_for(kernel, principal, session)
 
 
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter
+from marcus_blog.demo import demo_posts
 from marcus_blog.events import EVENT_TYPES
 from marcus_blog.jobs import JOBS
 from marcus_blog.models import BlogComment, BlogPost
@@ -65,3 +66,9 @@ async def purge_tenant_data(session: AsyncSession, organization: marcus.Organiza
     """Delete the workspace's comments and posts (image files go with the kernel storage's purge)."""
     await session.execute(delete(BlogComment).where(BlogComment.organization_id == organization.id))
     await session.execute(delete(BlogPost).where(BlogPost.organization_id == organization.id))
+
+
+@marcus.hookimpl
+async def demo_data(demo: marcus.DemoContext) -> list[str]:
+    """Three published posts, for ``marcus demo``."""
+    return await demo_posts(demo)

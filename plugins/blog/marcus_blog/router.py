@@ -75,7 +75,7 @@ async def writable_post(
     post_id: uuid.UUID, grant: WriteGrant, kernel: KernelDep, session: SessionDep, tenant: CurrentTenant
 ) -> BlogPost:
     """A post the caller may change: any post, or only their own with the ``own`` scope."""
-    viewer = await viewer_for(kernel, grant.principal)
+    viewer = await viewer_for(kernel, grant.principal, session)
     post = await service.find_post(session, org_id=tenant.id, viewer=viewer, post_id=post_id)
     if not grant.covers(post.author_id):
         raise Forbidden("You may change only your own posts.", code="not_your_post")
@@ -86,7 +86,7 @@ async def visible_comment(
     comment_id: uuid.UUID, principal: CurrentPrincipal, kernel: KernelDep, session: SessionDep, tenant: CurrentTenant
 ) -> BlogComment:
     """A comment the signed-in caller may see (hidden ones only for moderators)."""
-    viewer = await viewer_for(kernel, principal)
+    viewer = await viewer_for(kernel, principal, session)
     return await comments.find_comment(session, org_id=tenant.id, viewer=viewer, comment_id=comment_id)
 
 
@@ -235,7 +235,7 @@ async def delete_comment(
     comment: VisibleComment, principal: CurrentPrincipal, kernel: KernelDep, session: SessionDep
 ) -> None:
     """Delete a comment: your own, or any as a moderator."""
-    await comments.delete_comment(session, comment=comment, viewer=await viewer_for(kernel, principal))
+    await comments.delete_comment(session, comment=comment, viewer=await viewer_for(kernel, principal, session))
 
 
 def api_router() -> APIRouter:

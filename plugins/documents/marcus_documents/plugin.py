@@ -8,10 +8,12 @@ from pathlib import Path
 from fastapi import APIRouter
 
 import marcus
+from marcus_documents.demo import demo_documents
 from marcus_documents.events import EVENT_TYPES
 from marcus_documents.handlers import HANDLERS
 from marcus_documents.jobs import JOBS
 from marcus_documents.models import Document, DocumentFile
+from marcus_documents.pages import pageset
 from marcus_documents.permissions import PERMISSIONS
 from marcus_documents.router import router
 
@@ -19,6 +21,7 @@ manifest = marcus.PluginManifest(
     name="documents",
     version="1.0.0",
     description="Customers upload documents; staff review and approve them.",
+    depends_on=("appointments",),
     requires_kernel=">=1.0,<2",
 )
 
@@ -56,3 +59,14 @@ def register_event_handlers() -> Sequence[marcus.EventHandler]:
 @marcus.hookimpl
 def register_jobs() -> Sequence[marcus.Job]:
     return JOBS
+
+
+@marcus.hookimpl
+def register_pages() -> marcus.PageSet:
+    return pageset()
+
+
+@marcus.hookimpl
+async def demo_data(demo: marcus.DemoContext) -> Sequence[str]:
+    """Two generated PDFs of the demo customer (one approved), for ``marcus demo``."""
+    return await demo_documents(demo)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, Query, Response, status
 
 from marcus import (
     CurrentPrincipal,
+    CurrentTenant,
     Grant,
     Invalid,
     Page,
@@ -99,9 +100,11 @@ async def create_document(
     grant: CanCreate,
     session: SessionDep,
     files: Files,
+    tenant: CurrentTenant,
 ) -> Document:
-    """Upload a document: 1 to 10 files with a type, a name, tags and a description."""
-    return await service.create_document(session, files, owner_id=grant.principal.user_id, upload=body)
+    """Upload a document: 1 to 10 files with a type, a name, tags, a description and optionally
+    the uploader's own appointment or invoice it belongs to."""
+    return await service.create_document(session, files, tenant=tenant, owner_id=grant.principal.user_id, upload=body)
 
 
 @router.get("", response_model=Page[DocumentRead])

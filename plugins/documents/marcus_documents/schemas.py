@@ -41,12 +41,6 @@ def clean_tags(values: list[str]) -> list[str]:
     return tags
 
 
-def _not_linkable(value: uuid.UUID | None) -> uuid.UUID | None:
-    if value is not None:
-        raise ValueError("linking documents to appointments and invoices comes with those plugins")
-    return value
-
-
 class DocumentUpload(BaseModel):
     """``multipart/form-data``: 1 to 10 ``files`` and the document's metadata."""
 
@@ -57,11 +51,10 @@ class DocumentUpload(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200, description="Default: the first file's name")
     tags: list[str] = Field(default=[], description="Tags; each field may hold a comma-separated list")
     description: str | None = Field(default=None, max_length=2000)
-    appointment_id: uuid.UUID | None = Field(default=None, description="Not available yet")
-    invoice_id: uuid.UUID | None = Field(default=None, description="Not available yet")
+    appointment_id: uuid.UUID | None = Field(default=None, description="One of the owner's own appointments")
+    invoice_id: uuid.UUID | None = Field(default=None, description="One of the owner's own issued invoices")
 
     _tags = field_validator("tags")(clean_tags)
-    _links = field_validator("appointment_id", "invoice_id")(_not_linkable)
 
 
 class DocumentUpdate(BaseModel):

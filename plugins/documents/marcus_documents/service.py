@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from marcus import Conflict, Grant, Invalid, NotFound, Page, SignedUrl, TenantFiles, new_id, paginate, publish
+from marcus import Conflict, Grant, Invalid, NotFound, Page, SignedUrl, Tenant, TenantFiles, new_id, paginate, publish
 from marcus_documents.events import DocumentApproved, DocumentDeleted, DocumentUploaded
+from marcus_documents.links import check_links
 from marcus_documents.models import Document, DocumentFile
 from marcus_documents.schemas import DocumentStatus, DocumentUpdate, DocumentUpload
 
@@ -38,10 +39,13 @@ class DocumentFilters:
 
 
 async def create_document(
-    session: AsyncSession, files: TenantFiles, *, owner_id: uuid.UUID, upload: DocumentUpload
+    session: AsyncSession, files: TenantFiles, *, tenant: Tenant, owner_id: uuid.UUID, upload: DocumentUpload
 ) -> Document:
-    """Check every file (413 / 415 before anything is stored), store them, write the rows and
-    the ``documents.uploaded`` event in one transaction; if it fails, the files are removed."""
+    """Check the links (the owner's own appointment / invoice, 404 otherwise) and every file
+    (413 / 415) before anything is stored, store them, write the rows and the
+    ``documents.uploaded`` event in one transaction; if it fails, the files are removed."""
+    links = {"appointment_id": upload.appointment_id, "invoice_id": upload.invoice_id}
+    await check_links(session, tenant, owner_id=owner_id, links=links)
     kinds = [await files.check_upload(f, field=f"body.files.{i}") for i, f in enumerate(upload.files)]
     async with files.staging(session) as stage:
         stored = [
@@ -58,6 +62,8 @@ async def create_document(
             size=sum(s.size for s in stored),
             tags=upload.tags,
             description=upload.description,
+            appointment_id=upload.appointment_id,
+            invoice_id=upload.invoice_id,
         )
         session.add(document)
         await session.flush()

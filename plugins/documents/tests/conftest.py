@@ -1,5 +1,6 @@
-"""Fixtures of the documents plugin's tests: a database migrated with the plugin alone, a
-workspace with its admin, staff and two customers, and small file builders."""
+"""Fixtures of the documents plugin's tests: a database migrated with the plugin and what it
+depends on (services, appointments), a workspace with its admin, staff and two customers, and
+small file builders."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import zipfile
 from dataclasses import dataclass
 from typing import Any
 
+import marcus_appointments.plugin as appointments_plugin
 import marcus_documents.plugin as documents_plugin
+import marcus_services.plugin as services_plugin
 import pytest
 
 from marcus.testing import TestUser
@@ -37,7 +40,7 @@ class Shop:
 
 @pytest.fixture(scope="module")
 async def documents_db(marcus_make_database):
-    database = marcus_make_database([documents_plugin])
+    database = marcus_make_database([services_plugin, appointments_plugin, documents_plugin])
     yield database
     await database.dispose()
 
@@ -45,7 +48,7 @@ async def documents_db(marcus_make_database):
 @pytest.fixture
 def make_shop(documents_db, tenant_factory, user_factory):
     async def make(**settings: Any) -> Shop:
-        org = await tenant_factory(database=documents_db, plugins=["documents"])
+        org = await tenant_factory(database=documents_db, plugins=["services", "appointments", "documents"])
         if settings:
             async with documents_db.db.platform_session() as session, session.begin():
                 from sqlalchemy import text

@@ -18,8 +18,10 @@ from datetime import UTC, datetime
 
 from marcus_appointments import service as appointments
 from marcus_appointments.models import CANCELLED, NO_SHOW
+from marcus_documents.links import register_link
 from marcus_documents.models import Document, DocumentFile
 from marcus_services import service as services
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -134,3 +136,19 @@ async def file_as_document(
         await session.commit()
     set_committed_value(document, "files", [file])
     return document
+
+
+async def owns_invoice(session: AsyncSession, org_id: uuid.UUID, owner_id: uuid.UUID, target: uuid.UUID) -> bool:
+    """A document may be filed under one of its owner's issued invoices (drafts are not theirs yet)."""
+    found = await session.scalar(
+        select(Invoice.id).where(
+            Invoice.organization_id == org_id,
+            Invoice.id == target,
+            Invoice.customer_id == owner_id,
+            Invoice.status != DRAFT,
+        )
+    )
+    return found is not None
+
+
+register_link("invoice_id", plugin="invoices", noun="invoice", check=owns_invoice)

@@ -9,9 +9,11 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import marcus
+from marcus_invoices.demo import demo_invoices
 from marcus_invoices.events import EVENT_TYPES
 from marcus_invoices.jobs import JOBS
 from marcus_invoices.models import MODELS, Counter, Invoice, InvoiceLine, Payment
+from marcus_invoices.pages import pageset
 from marcus_invoices.permissions import PERMISSIONS
 from marcus_invoices.router import router
 from marcus_invoices.settings import InvoicesSettings
@@ -57,7 +59,18 @@ def register_jobs() -> list[marcus.Job]:
 
 
 @marcus.hookimpl
+def register_pages() -> marcus.PageSet:
+    return pageset()
+
+
+@marcus.hookimpl
 async def purge_tenant_data(session: AsyncSession, organization: marcus.Organization) -> None:
     """Delete the workspace's payments, lines, invoices and counters."""
     for model in (Payment, InvoiceLine, Invoice, Counter):
         await session.execute(delete(model).where(model.organization_id == organization.id))
+
+
+@marcus.hookimpl
+async def demo_data(demo: marcus.DemoContext) -> list[str]:
+    """An issued invoice for the demo customer's completed appointment, for ``marcus demo``."""
+    return await demo_invoices(demo)

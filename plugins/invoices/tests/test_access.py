@@ -75,7 +75,7 @@ async def test_another_workspace_sees_nothing(invoices, shop, make_shop):
 
 
 async def test_a_workspace_without_the_plugin_gets_404(invoices, invoices_db, tenant_factory, user_factory):
-    org = await tenant_factory(database=invoices_db, plugins=["services", "documents"])
+    org = await tenant_factory(database=invoices_db, plugins=["services", "appointments", "documents"])
     admin = await user_factory(org, database=invoices_db, role="admin")
     response = await invoices.client.get(invoices.API, headers=admin.headers)
     assert response.status_code == 404

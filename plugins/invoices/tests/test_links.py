@@ -5,6 +5,9 @@ an issued invoice's PDF filed as one of the customer's documents."""
 from __future__ import annotations
 
 import asyncio
+import uuid
+
+PDF = b"%PDF-1.7\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
 async def test_an_appointment_invoice_starts_from_the_service_price(invoices, shop):
@@ -111,3 +114,29 @@ async def test_an_issued_invoice_is_filed_as_the_customers_document(invoices, sh
     await invoices.deliver()
     notes = await invoices.client.get("/api/v1/notifications?event=invoices.attached", headers=shop.alice.headers)
     assert [n["message"] for n in notes.json()["items"]] == [f"Invoice {number} is available in your documents."]
+
+
+async def test_a_customer_files_a_document_under_their_own_issued_invoice_only(invoices, shop):
+    """The documents upload's ``invoice_id``: the owner's issued invoice links; a draft, another
+    customer's invoice or an unknown id is a 404 naming the field, and nothing is stored."""
+    issued = await invoices.issued(shop, shop.alice)
+    draft = await invoices.create(shop.admin, shop.alice)
+    others = await invoices.issued(shop, shop.bob)
+
+    async def upload(invoice_id: str):
+        return await invoices.client.post(
+            "/api/v1/documents",
+            headers=shop.alice.headers,
+            data={"type": "Invoice", "invoice_id": invoice_id},
+            files=[("files", ("receipt.pdf", PDF, "application/octet-stream"))],
+        )
+
+    linked = await upload(issued["id"])
+    assert linked.status_code == 201, linked.text
+    assert linked.json()["invoice_id"] == issued["id"]
+    for refused in (draft["id"], others["id"], str(uuid.uuid4())):
+        response = await upload(refused)
+        assert response.status_code == 404, response.text
+        assert response.json()["errors"][0]["field"] == "body.invoice_id"
+    listed = await invoices.client.get("/api/v1/documents", headers=shop.alice.headers)
+    assert listed.json()["total"] == 1

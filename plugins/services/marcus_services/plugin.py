@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import marcus
 from marcus_services import service
+from marcus_services.demo import demo_services
 from marcus_services.events import EVENT_TYPES, ServiceDeleted, ServiceImageChanged, remove_old_image
 from marcus_services.models import Category, Service
 from marcus_services.pages import pageset
@@ -71,3 +72,9 @@ def register_pages() -> marcus.PageSet:
 async def provision_tenant(session: AsyncSession, organization: marcus.Organization) -> None:
     """Starting categories (the seed's Consulting and Training) for a workspace that has none."""
     await service.provision_categories(session, org_id=organization.id)
+
+
+@marcus.hookimpl
+async def demo_data(demo: marcus.DemoContext) -> list[str]:
+    """Three services with prices, for ``marcus demo``."""
+    return await demo_services(demo)

@@ -47,11 +47,14 @@ class Viewer:
     manager: bool
 
 
-async def get_viewer(principal: marcus.OptionalPrincipal, kernel: marcus.KernelDep) -> Viewer:
+async def get_viewer(
+    principal: marcus.OptionalPrincipal, kernel: marcus.KernelDep, session: marcus.SessionDep
+) -> Viewer:
     """Anonymous callers and customers are not managers; a token, when sent, must be valid."""
     if principal is None:
         return Viewer(manager=False)
-    return Viewer(manager=await kernel.rbac.check(principal.org_id, principal.user_id, SERVICE_WRITE) is not None)
+    scope = await kernel.rbac.check(principal.org_id, principal.user_id, SERVICE_WRITE, session=session)
+    return Viewer(manager=scope is not None)
 
 
 ViewerDep = Annotated[Viewer, Depends(get_viewer)]

@@ -1,0 +1,242 @@
+"""The staff's schedule page (``appointments.schedule:manage``): a service's weekly
+availability rules, generating its slots (a range of days from the rules, or one day's
+window), and one day's slots to enable or disable. Same services as the API; slot changes
+are announced live exactly as the API announces them.
+
+The page holds several forms; each form's fields carry a prefix (``rule-``, ``range-``,
+``day-``) so their ids and error messages never collide.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from marcus_services import service as services
+from marcus_services.models import ACTIVE as SERVICE_ACTIVE
+from pydantic import BaseModel
+
+import marcus
+from marcus_appointments import slots
+from marcus_appointments.booking import SlotState
+from marcus_appointments.namespace import announce, announce_generated
+from marcus_appointments.permissions import SCHEDULE
+from marcus_appointments.schemas import GenerateDay, GenerateRange, RuleCreate
+
+router = APIRouter(prefix="/appointments/schedule")
+CanSchedule = Annotated[marcus.Grant, marcus.page_require(SCHEDULE)]
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+RULE_FIELDS = (
+    "weekday",
+    "start_time",
+    "end_time",
+    "slot_minutes",
+    "buffer_minutes",
+    "capacity",
+    "valid_from",
+    "valid_until",
+)
+DAY_FIELDS = ("date", "start_time", "end_time", "duration_minutes", "capacity")
+
+
+def _unprefixed(values: dict[str, Any], prefix: str) -> dict[str, Any]:
+    return {k.removeprefix(prefix): v for k, v in values.items() if k.startswith(prefix)}
+
+
+def _prefixed(errors: marcus.FormErrors, prefix: str) -> marcus.FormErrors:
+    renamed = marcus.FormErrors()
+    for name, messages in errors.fields.items():
+        for message in messages:
+            renamed.add(prefix + name, message)
+    renamed.general += errors.general
+    return renamed
+
+
+def shown_errors(exc: marcus.MarcusError, fields: tuple[str, ...]) -> marcus.FormErrors:
+    """A domain error next to the form's own fields, else for the whole form."""
+    errors = marcus.FormErrors.of_error(exc)
+    if not any(name in fields for name in errors.fields):
+        return marcus.FormErrors().add(None, exc.detail)
+    return errors
+
+
+def _url(service_id: uuid.UUID, day: date | None = None) -> str:
+    query = {"service_id": str(service_id)} | ({"day": day.isoformat()} if day else {})
+    return f"/appointments/schedule?{urlencode(query)}"
+
+
+@router.get("", response_class=HTMLResponse)
+async def schedule(
+    request: Request,
+    page: marcus.PageDep,
+    _: CanSchedule,
+    service_id: Annotated[uuid.UUID | None, Query()] = None,
+    day: Annotated[date | None, Query()] = None,
+) -> Response:
+    """Rules, generation and one day's slots of a service."""
+    return await _schedule_page(request, page, service_id, day)
+
+
+async def _schedule_page(
+    request: Request,
+    page: marcus.PageState,
+    service_id: uuid.UUID | None,
+    day: date | None,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: marcus.FormErrors | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    org = page.workspace.id
+    listed = await services.list_services(page.db, org_id=org, statuses=[SERVICE_ACTIVE], page=1, limit=100)
+    chosen = service_id or (listed.items[0].id if listed.items else None)
+    if chosen is not None:
+        await services.get_bookable_service(page.db, org_id=org, service_id=chosen)
+    zone = slots.zone_of(page.workspace)
+    today = datetime.now(zone).date()
+    shown = day or today
+    start, end = slots.day_bounds(shown, zone)
+    values = {
+        "services": listed.items,
+        "service_id": chosen,
+        "day": shown,
+        "rules": await slots.list_rules(page.db, org_id=org, service_id=chosen) if chosen else [],
+        "slots": await slots.list_slots(page.db, org_id=org, service_id=chosen, start=start, end=end) if chosen else [],
+        "weekdays": list(enumerate(WEEKDAYS)),
+        "weekday_options": [(str(n), name) for n, name in enumerate(WEEKDAYS)],
+        "form": form or _defaults(today),
+        "errors": errors or marcus.FormErrors(),
+        "previous_day": shown - timedelta(days=1),
+        "next_day": shown + timedelta(days=1),
+    }
+    code = 422 if errors and status == 200 else status
+    return await marcus.render(request, "appointments/schedule.html", values, status_code=code)
+
+
+def _defaults(today: date) -> dict[str, Any]:
+    return {
+        "rule-weekday": "0",
+        "rule-start_time": "09:00",
+        "rule-end_time": "17:00",
+        "rule-slot_minutes": "30",
+        "rule-buffer_minutes": "0",
+        "rule-capacity": "1",
+        "range-from": today.isoformat(),
+        "range-to": (today + timedelta(days=13)).isoformat(),
+        "day-date": today.isoformat(),
+        "day-start_time": "09:00",
+        "day-end_time": "12:00",
+        "day-duration_minutes": "30",
+        "day-capacity": "1",
+    }
+
+
+async def _submitted(request: Request) -> tuple[dict[str, Any], uuid.UUID | None]:
+    values = marcus.form_values(await request.form())
+    try:
+        return values, uuid.UUID(str(values.get("service_id", "")))
+    except ValueError:
+        return values, None
+
+
+async def _parsed(
+    request: Request, model: type[BaseModel], prefix: str, fields: tuple[str, ...]
+) -> tuple[Any, dict[str, Any], uuid.UUID | None, marcus.FormErrors]:
+    """One prefixed form of the page, validated into ``model`` with the chosen service."""
+    values, service_id = await _submitted(request)
+    body = _unprefixed(values, prefix) | {"service_id": str(service_id or "")}
+    data, errors = marcus.parse_form(model, body, fields=(*fields, "service_id"))
+    return data, values, service_id, _prefixed(errors, prefix)
+
+
+@router.post("/rules", response_class=HTMLResponse)
+async def create_rule(request: Request, page: marcus.PageDep, _: CanSchedule) -> Response:
+    """Add a weekly availability rule."""
+    data, values, service_id, errors = await _parsed(request, RuleCreate, "rule-", RULE_FIELDS)
+    if data is None:
+        return await _schedule_page(request, page, service_id, None, form=values, errors=errors)
+    try:
+        await slots.create_rule(page.db, org_id=page.workspace.id, data=data)
+    except marcus.MarcusError as exc:
+        failed = _prefixed(shown_errors(exc, RULE_FIELDS), "rule-")
+        return await _schedule_page(request, page, service_id, None, form=values, errors=failed, status=exc.status)
+    return marcus.redirect(request, _url(data.service_id), notice=f"Rule added: {WEEKDAYS[data.weekday]}s.")
+
+
+@router.post("/rules/{rule_id}/delete", response_class=HTMLResponse)
+async def delete_rule(request: Request, rule_id: uuid.UUID, page: marcus.PageDep, _: CanSchedule) -> Response:
+    """Remove a weekly rule (slots already generated stay)."""
+    service_id = (await _submitted(request))[1]
+    await slots.delete_rule(page.db, org_id=page.workspace.id, rule_id=rule_id)
+    target = _url(service_id) if service_id else "/appointments/schedule"
+    return marcus.redirect(request, target, notice="The rule is removed; slots already made stay.")
+
+
+@router.post("/generate", response_class=HTMLResponse)
+async def generate_range(request: Request, page: marcus.PageDep, grant: CanSchedule) -> Response:
+    """Make the slots the rules give for a range of days (idempotent)."""
+    data, values, service_id, errors = await _parsed(request, GenerateRange, "range-", ("from", "to"))
+    if data is None:
+        return await _schedule_page(request, page, service_id, None, form=values, errors=errors)
+    try:
+        done = await slots.generate_range(
+            page.db,
+            org_id=page.workspace.id,
+            zone=slots.zone_of(page.workspace),
+            data=data,
+            actor_id=grant.principal.user_id,
+        )
+    except marcus.MarcusError as exc:
+        failed = _prefixed(shown_errors(exc, ("from", "to")), "range-")
+        return await _schedule_page(request, page, service_id, None, form=values, errors=failed, status=exc.status)
+    await announce_generated(page.kernel, page.workspace.id, done.service_id, done.created)
+    notice = f"{done.created} new slots ({done.existing} were already there)."
+    return marcus.redirect(request, _url(data.service_id, data.start), notice=notice)
+
+
+@router.post("/generate-day", response_class=HTMLResponse)
+async def generate_day(request: Request, page: marcus.PageDep, grant: CanSchedule) -> Response:
+    """Make one day's back-to-back slots in a window (idempotent)."""
+    data, values, service_id, errors = await _parsed(request, GenerateDay, "day-", DAY_FIELDS)
+    if data is None:
+        return await _schedule_page(request, page, service_id, None, form=values, errors=errors)
+    try:
+        done = await slots.generate_day(
+            page.db,
+            org_id=page.workspace.id,
+            zone=slots.zone_of(page.workspace),
+            data=data,
+            actor_id=grant.principal.user_id,
+        )
+    except marcus.MarcusError as exc:
+        failed = _prefixed(shown_errors(exc, DAY_FIELDS), "day-")
+        return await _schedule_page(request, page, service_id, None, form=values, errors=failed, status=exc.status)
+    await announce_generated(page.kernel, page.workspace.id, done.service_id, done.created)
+    notice = f"{done.created} new slots ({done.existing} were already there)."
+    return marcus.redirect(request, _url(data.service_id, data.date), notice=notice)
+
+
+@router.post("/slots/{slot_id}/{action}", response_class=HTMLResponse)
+async def toggle_slot(
+    request: Request, slot_id: uuid.UUID, action: str, page: marcus.PageDep, _: CanSchedule
+) -> Response:
+    """Enable or disable one slot (disabling is refused while it has live bookings)."""
+    if action not in ("enable", "disable"):
+        raise marcus.NotFound("There is nothing at this address.", code="not_found")
+    org = page.workspace.id
+    slot = await slots.get_slot(page.db, org_id=org, slot_id=slot_id)
+    service_id, day = slot.service_id, slot.starts_at.astimezone(slots.zone_of(page.workspace)).date()
+    try:
+        slot = await slots.set_enabled(page.db, org_id=org, slot_id=slot_id, enabled=action == "enable")
+    except marcus.MarcusError as exc:  # the session was rolled back: read everything afresh
+        failed = marcus.FormErrors().add(None, exc.detail)
+        return await _schedule_page(request, page, service_id, day, errors=failed, status=exc.status)
+    state = SlotState(
+        id=slot.id, service_id=slot.service_id, booked=slot.booked, capacity=slot.capacity, enabled=slot.enabled
+    )
+    await announce(page.kernel, org, state)
+    return marcus.redirect(request, _url(service_id, day), notice=f"The slot is {action}d.")
