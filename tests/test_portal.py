@@ -324,3 +324,22 @@ async def test_the_websocket_takes_the_session_cookie_from_its_own_origin_only(
             cross_site = json.loads(await ws.recv())
     assert same_origin == {"event": "connected", "data": {"userId": str(user.id), "role": "CUSTOMER"}}
     assert cross_site["event"] == "auth_error"
+
+
+async def test_sign_in_pages_share_the_api_rate_limits(portal_db, workspace, marcus_app_factory, user_factory):
+    org = await workspace()
+    user = await user_factory(org, database=portal_db)
+    limits = {"login_account": "2/600", "login_ip": "100/60"}
+    async with marcus_app_factory(portal_db, rate_limits=limits) as h, browser(h, org) as client:
+        api = await h.client.post(
+            "/api/v1/auth/login", json={"email": user.email, "password": "wrong-one"}, headers={"X-Tenant": org.slug}
+        )
+        page = await sign_in(client, user.email, "wrong-one")
+        limited_page = await sign_in(client, user.email, user.password)
+        limited_api = await h.client.post(
+            "/api/v1/auth/login", json={"email": user.email, "password": user.password}, headers={"X-Tenant": org.slug}
+        )
+    assert (api.status_code, page.status_code) == (401, 401)
+    assert limited_page.status_code == 429
+    assert "marcus_access" not in set_cookies(limited_page)
+    assert limited_api.status_code == 429, "the page's attempts count against the account's API budget"

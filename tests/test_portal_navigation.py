@@ -5,10 +5,7 @@ templates are namespaced and cannot replace the layout, ``page_require`` guards 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import httpx
 import marcus_blog.plugin as blog_plugin
 import marcus_services.plugin as services_plugin
 import pytest
@@ -17,9 +14,8 @@ from fastapi.responses import HTMLResponse
 
 import marcus
 from marcus.plugins import PluginError
-from marcus.testing import OrganizationFactory, make_plugin
+from marcus.testing import OrganizationFactory, make_plugin, portal_client, signed_in
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 NAV = re.compile(r'<nav class="main-nav".*?</nav>', re.S)
 
 
@@ -77,21 +73,6 @@ async def nav_db(marcus_make_database, gallery):
     await database.dispose()
 
 
-def browser(h, org) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=h.app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url=f"http://{org.slug}.localhost")
-
-
-@asynccontextmanager
-async def signed_in(h, org, user) -> AsyncIterator[httpx.AsyncClient]:
-    async with browser(h, org) as client:
-        token = CSRF.search((await client.get("/login")).text).group(1)
-        form = {"email": user.email, "password": user.password, "csrf_token": token}
-        response = await client.post("/login", data=form)
-        assert response.status_code == 303, response.text
-        yield client
-
-
 def menu(html: str) -> list[str]:
     found = NAV.search(html)
     return re.findall(r">([^<>]+)</a>", found.group(0)) if found else []
@@ -101,7 +82,7 @@ async def test_the_menu_follows_each_visitors_permissions(nav_db, tenant_factory
     org = await tenant_factory(database=nav_db, plugins=["services", "blog", "gallery"])
     people = {role: await user_factory(org, database=nav_db, role=role) for role in ("customer", "staff", "admin")}
     async with marcus_app_factory(nav_db) as h:
-        async with browser(h, org) as anonymous:
+        async with portal_client(h, org) as anonymous:
             menus = {"anonymous": menu((await anonymous.get("/")).text)}
         for role, user in people.items():
             async with signed_in(h, org, user) as client:
@@ -122,9 +103,8 @@ async def test_disabled_plugins_leave_the_menu_and_their_pages_answer_404(
         before = menu((await client.get("/")).text)
         blog = await client.get("/blog")
         gallery = await client.get("/gallery")
-        token = CSRF.search((await client.get("/settings")).text).group(1)
         form = {"name": org.name, "slogan": "", "language": "en", "time_zone": "UTC", "currency": "EUR"}
-        saved = await client.post("/settings", data=form | {"csrf_token": token, "plugins": ["services", "gallery"]})
+        saved = await client.submit("/settings", form | {"plugins": ["services", "gallery"]})
         after = menu((await client.get("/")).text)
         enabled = await client.get("/gallery")
     assert before == ["Home", "Services", "Dashboard", "Users", "Settings"]
@@ -145,7 +125,7 @@ async def test_plugin_templates_are_namespaced_escaped_and_never_replace_the_lay
         plugins=["gallery"],
         organization=OrganizationFactory.build(name="Picture House"),
     )
-    async with marcus_app_factory(nav_db) as h, browser(h, org) as client:
+    async with marcus_app_factory(nav_db) as h, portal_client(h, org) as client:
         page = await client.get("/gallery")
     assert page.status_code == 200
     assert "HIJACKED" not in page.text
@@ -161,7 +141,7 @@ async def test_page_require_sends_anonymous_visitors_to_sign_in_and_refuses_othe
     customer = await user_factory(org, database=nav_db, role="customer")
     staff = await user_factory(org, database=nav_db, role="staff")
     async with marcus_app_factory(nav_db) as h:
-        async with browser(h, org) as anonymous:
+        async with portal_client(h, org) as anonymous:
             redirected = await anonymous.get("/gallery/admin")
         async with signed_in(h, org, customer) as client:
             refused = await client.get("/gallery/admin")

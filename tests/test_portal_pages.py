@@ -5,17 +5,13 @@ plugins, with nothing of one workspace showing in another."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
-import httpx
 import marcus_blog.plugin as blog_plugin
 import marcus_services.plugin as services_plugin
 import pytest
 
-from marcus.testing import OrganizationFactory, relay_for
+from marcus.testing import OrganizationFactory, portal_client, relay_for, signed_in
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201"
     "5d8c2c1b0000000049454e44ae426082"
@@ -39,49 +35,21 @@ def workspace(pages_db, tenant_factory):
     return make
 
 
-def browser(h, org) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=h.app, raise_app_exceptions=False)
-    host = f"{org.slug}.localhost" if org is not None else "localhost"
-    return httpx.AsyncClient(transport=transport, base_url=f"http://{host}")
-
-
-@asynccontextmanager
-async def signed_in(h, org, user) -> AsyncIterator[httpx.AsyncClient]:
-    async with browser(h, org) as client:
-        form = {"email": user.email, "password": user.password, "csrf_token": await token_of(client, "/login")}
-        assert (await client.post("/login", data=form)).status_code == 303
-        yield client
-
-
-async def token_of(client: httpx.AsyncClient, path: str) -> str:
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    return CSRF.search(page.text).group(1)
-
-
-async def post(
-    client: httpx.AsyncClient, path: str, form: dict, *, page: str | None = None, **kwargs
-) -> httpx.Response:
-    """Submit a form the way a browser does: token from the page it is on."""
-    return await client.post(path, data=form | {"csrf_token": await token_of(client, page or path)}, **kwargs)
-
-
 async def test_profile_is_edited_with_errors_next_to_fields(pages_db, workspace, user_factory, marcus_app_factory):
     org = await workspace()
     user = await user_factory(org, database=pages_db, first_name="Ann", last_name="Lee")
     async with marcus_app_factory(pages_db) as h, signed_in(h, org, user) as client:
-        bad = await post(
-            client, "/profile", {"first_name": "Ann", "last_name": "Lee", "email": user.email, "zip": "1" * 30}
+        bad = await client.submit(
+            "/profile", {"first_name": "Ann", "last_name": "Lee", "email": user.email, "zip": "1" * 30}
         )
-        saved = await post(
-            client, "/profile", {"first_name": "Annie", "last_name": "Lee", "email": user.email, "city": "Lyon"}
+        saved = await client.submit(
+            "/profile", {"first_name": "Annie", "last_name": "Lee", "email": user.email, "city": "Lyon"}
         )
         shown = await client.get("/profile")
-        wrong = await post(
-            client, "/profile/password", {"current_password": "nope-nope", "new_password": "x" * 10}, page="/profile"
+        wrong = await client.submit(
+            "/profile/password", {"current_password": "nope-nope", "new_password": "x" * 10}, page="/profile"
         )
-        changed = await post(
-            client,
+        changed = await client.submit(
             "/profile/password",
             {"current_password": user.password, "new_password": "a-new-password"},
             page="/profile",
@@ -114,9 +82,9 @@ async def test_notifications_are_listed_and_marked_read(pages_db, workspace, use
             listed = await client.get("/notifications")
             badge = re.search(r'id="unread-badge" data-unread="(\d+)"', listed.text).group(1)
             note_id = re.search(r'action="/notifications/([0-9a-f-]{36})/read"', listed.text).group(1)
-            await post(client, f"/notifications/{note_id}/read", {}, page="/notifications")
+            await client.submit(f"/notifications/{note_id}/read", {}, page="/notifications")
             one_read = (await client.get("/notifications/unread.json")).json()
-            await post(client, "/notifications/read-all", {}, page="/notifications")
+            await client.submit("/notifications/read-all", {}, page="/notifications")
             all_read = (await client.get("/notifications/unread.json")).json()
             dashboard = await client.get("/dashboard")
     assert "Welcome aboard" in listed.text
@@ -134,8 +102,7 @@ async def test_staff_dashboard_shows_workspace_figures_and_activity(
     org = await workspace()
     admin = await user_factory(org, database=pages_db, role="admin")
     async with marcus_app_factory(pages_db, worker=False) as h, signed_in(h, org, admin) as client:
-        await post(
-            client,
+        await client.submit(
             "/services/manage/new",
             {"name": "Massage", "price": "50", "duration_minutes": "30", "status": "active"},
         )
@@ -155,10 +122,10 @@ async def test_workspace_settings_change_branding_and_refuse_bad_values(
     admin = await user_factory(org, database=pages_db, role="admin")
     form = {"name": "Gamma Spa", "slogan": "Relax", "language": "en", "time_zone": "Europe/Paris", "currency": "CHF"}
     async with marcus_app_factory(pages_db) as h, signed_in(h, org, admin) as client:
-        bad = await post(client, "/settings", form | {"time_zone": "Mars/Olympus", "plugins": ["services", "blog"]})
-        saved = await post(client, "/settings", form | {"plugins": ["services", "blog"]})
+        bad = await client.submit("/settings", form | {"time_zone": "Mars/Olympus", "plugins": ["services", "blog"]})
+        saved = await client.submit("/settings", form | {"plugins": ["services", "blog"]})
         home = await client.get("/")
-        token = await token_of(client, "/settings")
+        token = await client.csrf_token("/settings")
         files = {"logo": ("logo.png", PNG, "image/png")}
         logo = await client.post("/settings/logo", data={"csrf_token": token}, files=files)
         with_logo = await client.get("/")
@@ -185,13 +152,11 @@ async def test_users_are_listed_blocked_and_given_roles(pages_db, workspace, use
     async with marcus_app_factory(pages_db) as h:
         async with signed_in(h, org, staff) as client:
             staff_view = await client.get("/users")
-            staff_block = await client.post(
-                f"/users/{customer.id}/block", data={"csrf_token": CSRF.search(staff_view.text).group(1)}
-            )
+            staff_block = await client.submit(f"/users/{customer.id}/block", {}, page="/users")
         async with signed_in(h, org, admin) as client:
             listed = await client.get("/users?q=carl")
-            blocked = await post(client, f"/users/{customer.id}/block", {}, page="/users")
-            promoted = await post(client, f"/users/{customer.id}/role", {"role": "staff"}, page="/users")
+            blocked = await client.submit(f"/users/{customer.id}/block", {}, page="/users")
+            promoted = await client.submit(f"/users/{customer.id}/role", {"role": "staff"}, page="/users")
             after = await client.get("/users?q=carl")
         blocked_login = await h.client.get("/api/v1/me", headers=customer.headers)
     assert "carl@example.com" in staff_view.text
@@ -215,10 +180,10 @@ async def test_a_business_creates_its_workspace_from_the_platform_page(pages_db,
         "owner.email": "dora@example.com",
         "owner.password": "dora-secret",
     }
-    async with marcus_app_factory(pages_db) as h, browser(h, None) as client:
-        taken_slug = await post(client, "/create-workspace", form | {"slug": "Not A Slug!"})
-        created = await post(client, "/create-workspace", form)
-        again = await post(client, "/create-workspace", form)
+    async with marcus_app_factory(pages_db) as h, portal_client(h, None) as client:
+        taken_slug = await client.submit("/create-workspace", form | {"slug": "Not A Slug!"})
+        created = await client.submit("/create-workspace", form)
+        again = await client.submit("/create-workspace", form)
     assert taken_slug.status_code == 422
     assert 'id="f-slug-error"' in taken_slug.text
     assert created.status_code == 201
@@ -233,13 +198,11 @@ async def test_services_catalogue_and_staff_editing(pages_db, workspace, user_fa
     admin = await user_factory(org, database=pages_db, role="admin")
     async with marcus_app_factory(pages_db) as h:
         async with signed_in(h, org, admin) as client:
-            bad = await post(
-                client,
+            bad = await client.submit(
                 "/services/manage/new",
                 {"name": "", "price": "-3", "duration_minutes": "30", "status": "active"},
             )
-            made = await post(
-                client,
+            made = await client.submit(
                 "/services/manage/new",
                 {
                     "name": "Deep Tissue",
@@ -249,8 +212,7 @@ async def test_services_catalogue_and_staff_editing(pages_db, workspace, user_fa
                     "description": "Firm.",
                 },
             )
-            hidden = await post(
-                client,
+            hidden = await client.submit(
                 "/services/manage/new",
                 {"name": "Secret Recipe", "price": "1", "duration_minutes": "5", "status": "inactive"},
             )
@@ -258,8 +220,7 @@ async def test_services_catalogue_and_staff_editing(pages_db, workspace, user_fa
             edit_path = re.search(
                 r'href="(/services/manage/[0-9a-f-]{36})"', (await client.get("/services/deep-tissue")).text
             ).group(1)
-            clash = await post(
-                client,
+            clash = await client.submit(
                 edit_path,
                 {
                     "name": "Deep Tissue",
@@ -269,12 +230,11 @@ async def test_services_catalogue_and_staff_editing(pages_db, workspace, user_fa
                     "slug": "secret-recipe",
                 },
             )
-            renamed = await post(
-                client,
+            renamed = await client.submit(
                 edit_path,
                 {"name": "Deep Tissue Massage", "price": "90", "duration_minutes": "45", "status": "active"},
             )
-        async with browser(h, org) as anonymous:
+        async with portal_client(h, org) as anonymous:
             public = await anonymous.get("/services")
             detail = await anonymous.get("/services/deep-tissue")
             secret = await anonymous.get("/services/secret-recipe")
@@ -305,12 +265,11 @@ async def test_blog_posts_and_comments(pages_db, workspace, user_factory, marcus
     customer = await user_factory(org, database=pages_db, first_name="Cy", last_name="Reader")
     async with marcus_app_factory(pages_db) as h:
         async with signed_in(h, org, admin) as client:
-            draft = await post(
-                client, "/blog/write/new", {"title": "Opening soon", "content": "Draft.", "status": "draft"}
+            draft = await client.submit(
+                "/blog/write/new", {"title": "Opening soon", "content": "Draft.", "status": "draft"}
             )
-            bad = await post(client, "/blog/write/new", {"title": "Later", "content": "x", "status": "scheduled"})
-            published = await post(
-                client,
+            bad = await client.submit("/blog/write/new", {"title": "Later", "content": "x", "status": "scheduled"})
+            published = await client.submit(
                 "/blog/write/new",
                 {
                     "title": "We are open",
@@ -320,15 +279,15 @@ async def test_blog_posts_and_comments(pages_db, workspace, user_factory, marcus
                     "tags": "news, opening",
                 },
             )
-        async with browser(h, org) as anonymous:
+        async with portal_client(h, org) as anonymous:
             listing = await anonymous.get("/blog")
             draft_page = await anonymous.get("/blog/opening-soon")
             post_page = await anonymous.get("/blog/we-are-open")
-            anonymous_comment = await post(anonymous, "/blog/we-are-open/comments", {"content": "Hi"}, page="/login")
+            anonymous_comment = await anonymous.submit("/blog/we-are-open/comments", {"content": "Hi"}, page="/login")
         async with signed_in(h, org, customer) as client:
-            empty = await post(client, "/blog/we-are-open/comments", {"content": " "}, page="/blog/we-are-open")
-            commented = await post(
-                client, "/blog/we-are-open/comments", {"content": "Great news!"}, page="/blog/we-are-open"
+            empty = await client.submit("/blog/we-are-open/comments", {"content": " "}, page="/blog/we-are-open")
+            commented = await client.submit(
+                "/blog/we-are-open/comments", {"content": "Great news!"}, page="/blog/we-are-open"
             )
             with_comment = await client.get("/blog/we-are-open")
             write = await client.get("/blog/write/new")
@@ -358,12 +317,11 @@ async def test_no_page_shows_another_workspaces_data(pages_db, workspace, user_f
     beta_admin = await user_factory(beta, database=pages_db, role="admin", email="beta-admin@example.com")
     async with marcus_app_factory(pages_db, worker=False) as h:
         async with signed_in(h, alpha, alpha_admin) as client:
-            await post(
-                client,
+            await client.submit(
                 "/services/manage/new",
                 {"name": "Alpha Only", "price": "10", "duration_minutes": "10", "status": "active"},
             )
-            await post(client, "/blog/write/new", {"title": "Alpha news", "content": "A", "status": "published"})
+            await client.submit("/blog/write/new", {"title": "Alpha news", "content": "A", "status": "published"})
             alpha_cookie = client.cookies.get("marcus_access")
         while await relay_for(h.kernel).run_once():
             pass
@@ -373,7 +331,7 @@ async def test_no_page_shows_another_workspaces_data(pages_db, workspace, user_f
                 for path in ("/services", "/blog", "/dashboard", "/users", "/notifications")
             }
             direct = [await client.get(path) for path in ("/services/alpha-only", "/blog/alpha-news")]
-        async with browser(h, beta) as stranger:
+        async with portal_client(h, beta) as stranger:
             # Alpha's session cookie presented at Beta's address is no session at all.
             stranger.cookies.set("marcus_access", alpha_cookie, domain=f"{beta.slug}.localhost")
             foreign = await stranger.get("/profile")

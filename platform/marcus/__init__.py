@@ -9,11 +9,13 @@ import only from here (and ``marcus.testing`` in their tests).
 
 ``auth_service``, ``users_service``, ``notifications_service``, ``dashboard_service`` and
 ``settings_service`` (with their ``*_schemas``) are the functions the kernel's ``/api/v1`` routes
-call, for plugins that serve another API over the same rules (``compat``).
+call, for plugins that serve another API over the same rules (``compat``); ``AuthCallDep`` gives
+them the sign-in, code and password-reset flows with the kernel's rate limits already applied.
 """
 
 from marcus.auth import schemas as auth_schemas
 from marcus.auth import service as auth_service
+from marcus.auth.calls import AuthCall, AuthCallDep
 from marcus.auth.deps import CurrentPrincipal, OptionalPrincipal
 from marcus.auth.models import User
 from marcus.auth.principal import Principal
@@ -86,6 +88,8 @@ from marcus.users import service as users_service
 
 __all__ = [
     "PLUGIN_API_VERSION",
+    "AuthCall",
+    "AuthCallDep",
     "Base",
     "Conflict",
     "CurrentPrincipal",

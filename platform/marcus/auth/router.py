@@ -1,11 +1,13 @@
 """``/api/v1/auth``: registration, login (with an optional emailed second step), tokens,
-logout, password reset and change. Abuse-prone routes are rate limited per IP and account."""
+logout, password reset and change. Abuse-prone routes go through ``AuthCall``, which rate limits
+them per IP and account."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
+from fastapi import APIRouter, Response, status
 
 from marcus.auth import service
+from marcus.auth.calls import AuthCallDep
 from marcus.auth.deps import CurrentPrincipal
 from marcus.auth.schemas import (
     AcceptedRead,
@@ -23,7 +25,6 @@ from marcus.auth.schemas import (
 )
 from marcus.auth.sessions import IssuedTokens, rotate
 from marcus.deps import CurrentTenant, KernelDep, SessionDep
-from marcus.ratelimit import RateLimiterDep, client_ip
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -32,56 +33,22 @@ def _tokens(issued: IssuedTokens) -> TokenRead:
     return TokenRead(access_token=issued.access_token, refresh_token=issued.refresh_token, expires_in=issued.expires_in)
 
 
-def _client(request: Request) -> service.Client:
-    return service.Client(ip=client_ip(request), user_agent=request.headers.get("user-agent"))
-
-
-def _account(tenant: CurrentTenant, email: str) -> str:
-    return f"{tenant.id}:{email}"
-
-
 @router.post("/register", response_model=UserRead, status_code=status.HTTP_201_CREATED)
-async def register(
-    body: RegistrationCreate,
-    request: Request,
-    session: SessionDep,
-    tenant: CurrentTenant,
-    kernel: KernelDep,
-    limiter: RateLimiterDep,
-) -> UserRead:
+async def register(body: RegistrationCreate, auth: AuthCallDep) -> UserRead:
     """Create an account (role customer) and email a verification code."""
-    await limiter.check("signup_ip", client_ip(request))
-    user = await service.register(session, kernel.settings, tenant=tenant, data=body)
-    return UserRead.of(user, roles=[service.CUSTOMER])
+    return UserRead.of(await auth.register(body), roles=[service.CUSTOMER])
 
 
 @router.post("/verify", response_model=UserRead)
-async def verify_registration(
-    body: CodeVerify,
-    request: Request,
-    session: SessionDep,
-    tenant: CurrentTenant,
-    kernel: KernelDep,
-    limiter: RateLimiterDep,
-) -> UserRead:
+async def verify_registration(body: CodeVerify, auth: AuthCallDep) -> UserRead:
     """Verify the email address with the emailed code."""
-    await limiter.check_attempt("verify", ip=client_ip(request), account=_account(tenant, body.email))
-    user = await service.verify_registration(session, kernel.settings, tenant=tenant, email=body.email, code=body.code)
-    return UserRead.of(user)
+    return UserRead.of(await auth.verify_registration(email=body.email, code=body.code))
 
 
 @router.post("/resend", response_model=AcceptedRead, status_code=status.HTTP_202_ACCEPTED)
-async def resend_code(
-    body: CodeResend,
-    request: Request,
-    session: SessionDep,
-    tenant: CurrentTenant,
-    kernel: KernelDep,
-    limiter: RateLimiterDep,
-) -> AcceptedRead:
+async def resend_code(body: CodeResend, auth: AuthCallDep) -> AcceptedRead:
     """Send a new registration or sign-in code (at most one a minute)."""
-    await limiter.check_attempt("resend", ip=client_ip(request), account=_account(tenant, body.email))
-    await service.resend_code(session, kernel.settings, tenant=tenant, email=body.email, purpose=body.purpose)
+    await auth.resend_code(email=body.email, purpose=body.purpose)
     return AcceptedRead(detail="If a code is due for this address, a new one is on its way.")
 
 
@@ -90,20 +57,9 @@ async def resend_code(
     response_model=TokenRead | LoginChallengeRead,
     responses={202: {"model": LoginChallengeRead, "description": "A sign-in code was emailed"}},
 )
-async def login(
-    body: LoginCreate,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    tenant: CurrentTenant,
-    kernel: KernelDep,
-    limiter: RateLimiterDep,
-) -> TokenRead | LoginChallengeRead:
+async def login(body: LoginCreate, response: Response, auth: AuthCallDep) -> TokenRead | LoginChallengeRead:
     """Sign in with email and password: tokens, or 202 when an emailed code must follow."""
-    await limiter.check_attempt("login", ip=client_ip(request), account=_account(tenant, body.email))
-    result = await service.login(
-        session, kernel.settings, tenant=tenant, email=body.email, password=body.password, client=_client(request)
-    )
+    result = await auth.login(email=body.email, password=body.password)
     if isinstance(result, service.LoginChallenge):
         response.status_code = status.HTTP_202_ACCEPTED
         return LoginChallengeRead(expires_in=result.expires_in)
@@ -111,20 +67,9 @@ async def login(
 
 
 @router.post("/login/verify", response_model=TokenRead)
-async def verify_login(
-    body: CodeVerify,
-    request: Request,
-    session: SessionDep,
-    tenant: CurrentTenant,
-    kernel: KernelDep,
-    limiter: RateLimiterDep,
-) -> TokenRead:
+async def verify_login(body: CodeVerify, auth: AuthCallDep) -> TokenRead:
     """Finish signing in with the emailed code."""
-    await limiter.check_attempt("verify", ip=client_ip(request), account=_account(tenant, body.email))
-    issued = await service.verify_login(
-        session, kernel.settings, tenant=tenant, email=body.email, code=body.code, client=_client(request)
-    )
-    return _tokens(issued)
+    return _tokens(await auth.verify_login(email=body.email, code=body.code))
 
 
 @router.post("/refresh", response_model=TokenRead)
@@ -148,34 +93,16 @@ async def logout_all(principal: CurrentPrincipal, session: SessionDep) -> None:
 
 
 @router.post("/password/forgot", response_model=AcceptedRead, status_code=status.HTTP_202_ACCEPTED)
-async def forgot_password(
-    body: PasswordForgot,
-    request: Request,
-    session: SessionDep,
-    tenant: CurrentTenant,
-    kernel: KernelDep,
-    limiter: RateLimiterDep,
-) -> AcceptedRead:
+async def forgot_password(body: PasswordForgot, auth: AuthCallDep) -> AcceptedRead:
     """Email a password-reset code (the answer is the same whether the account exists or not)."""
-    await limiter.check_attempt("resend", ip=client_ip(request), account=_account(tenant, body.email))
-    await service.forgot_password(session, kernel.settings, tenant=tenant, email=body.email)
+    await auth.forgot_password(email=body.email)
     return AcceptedRead(detail="If an account uses this address, a reset code is on its way.")
 
 
 @router.post("/password/reset", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-async def reset_password(
-    body: PasswordReset,
-    request: Request,
-    session: SessionDep,
-    tenant: CurrentTenant,
-    kernel: KernelDep,
-    limiter: RateLimiterDep,
-) -> None:
+async def reset_password(body: PasswordReset, auth: AuthCallDep) -> None:
     """Set a new password with the emailed code; every session ends."""
-    await limiter.check_attempt("verify", ip=client_ip(request), account=_account(tenant, body.email))
-    await service.reset_password(
-        session, kernel.settings, tenant=tenant, email=body.email, code=body.code, new_password=body.new_password
-    )
+    await auth.reset_password(email=body.email, code=body.code, new_password=body.new_password)
 
 
 @router.post("/password/change", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

@@ -4,12 +4,15 @@
 given, so optional fields keep their defaults) and returns the model or the errors per field.
 ``FormErrors.of_error(exc)`` turns a service's domain error (whose ``errors`` name fields, as
 the API's problem details do) into the same shape, so a page shows a taken slug or a wrong
-password next to its field, exactly where the validation error would be.
+password next to its field, exactly where the validation error would be; with ``fields=``
+(the fields the form shows) an error about anything else is shown on top of the form.
+``errors.renamed(...)`` moves messages to the names a page's fields carry (a prefix, one
+field for a list's items, or the top of the form).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -30,6 +33,11 @@ def _field(loc: Iterable[Any]) -> str:
     if parts and parts[0] == "body":
         parts = parts[1:]
     return ".".join(parts) or "__all__"
+
+
+def _head(name: str) -> str:
+    """The field a message is about: ``files`` for ``files.0``."""
+    return name.split(".", 1)[0]
 
 
 class FormErrors:
@@ -66,15 +74,28 @@ class FormErrors:
         return errors
 
     @classmethod
-    def of_error(cls, exc: MarcusError) -> FormErrors:
-        """A domain error's field messages, or its detail for the whole form."""
+    def of_error(cls, exc: MarcusError, *, fields: Collection[str] | None = None) -> FormErrors:
+        """A domain error's field messages, or its detail for the whole form.
+
+        With ``fields`` (the form's fields), the detail also stands for messages none of
+        which belongs to one of them (``files.0`` belongs to ``files``): nothing to show them by.
+        """
         errors = cls()
         for item in exc.errors:
             if item.get("field") and item.get("message"):
                 errors.add(_field(str(item["field"]).split(".")), str(item["message"]))
-        if not errors.fields:
-            errors.add(None, exc.detail)
+        if not errors.fields or (fields is not None and not any(_head(name) in fields for name in errors.fields)):
+            return cls().add(None, exc.detail)
         return errors
+
+    def renamed(self, rename: Callable[[str], str | None]) -> FormErrors:
+        """The same messages, each field's under ``rename(field)`` (None: for the whole form)."""
+        moved = FormErrors()
+        for name, messages in self.fields.items():
+            for message in messages:
+                moved.add(rename(name), message)
+        moved.general += self.general
+        return moved
 
 
 def form_values(form: FormData | Mapping[str, Any]) -> dict[str, Any]:

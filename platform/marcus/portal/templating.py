@@ -7,18 +7,23 @@ folder comes first, so no plugin can replace the layout. Autoescaping is on for 
 ``.html`` template and undefined names fail loudly.
 
 Filters: ``localtime`` (an aware datetime in the workspace's time zone), ``money`` (a decimal
-with its ISO 4217 currency). Global: ``static(path)`` (``portal/...``: the kernel's CSS and JS;
-``<plugin>/...``: the files in a plugin's ``<templates>/static/`` folder).
+with its ISO 4217 currency), ``querystring`` (a list's filter values as the query string its
+links keep). Macros for pages: ``portal/forms.html`` (fields with their errors) and
+``portal/lists.html`` (a list's filter form, table and pager). Global: ``static(path)``
+(``portal/...``: the kernel's CSS and JS; ``<plugin>/...``: the files in a plugin's
+``<templates>/static/`` folder).
 """
 
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
@@ -58,6 +63,7 @@ class Portal:
         )
         self.env.filters["localtime"] = localtime
         self.env.filters["money"] = money
+        self.env.filters["querystring"] = querystring
         self.env.globals["static"] = static
         self.menu = menu
         self.grace = RefreshGrace()
@@ -109,3 +115,8 @@ def money(value: Any, currency: str = "") -> str:
     except (InvalidOperation, ValueError):
         return str(value)
     return f"{amount:,.2f} {currency}".strip()
+
+
+def querystring(values: Mapping[str, Any]) -> str:
+    """``{"status": "Open", "search": ""}`` -> ``"status=Open"``: the non-empty values, encoded."""
+    return urlencode({name: value for name, value in values.items() if value}, quote_via=quote)

@@ -6,6 +6,7 @@ The appointment is always found through the caller's grant: someone else's is a 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
@@ -30,7 +31,6 @@ from marcus_appointments.booking_pages import (
 from marcus_appointments.models import IN_PERSON, Appointment
 from marcus_appointments.namespace import announce
 from marcus_appointments.permissions import CANCEL, MANAGE, READ, RESCHEDULE, SCHEDULE, UPDATE
-from marcus_appointments.schedule_pages import shown_errors
 from marcus_appointments.schemas import AppointmentUpdate, Cancel, Reschedule
 
 router = APIRouter(prefix="/appointments")
@@ -65,7 +65,7 @@ async def update_details(
         await service.update_details(page.db, appointment, meeting_type=kind, note=data.note)
     except marcus.MarcusError as exc:
         appointment = await service.get_appointment(page.db, grant, appointment_id=appointment_id)
-        errors = shown_errors(exc, ("meeting_type", "note"))
+        errors = marcus.FormErrors.of_error(exc, fields=("meeting_type", "note"))
         return await _detail_page(request, page, appointment, submitted, errors, exc.status)
     return marcus.redirect(request, f"/appointments/{appointment_id}", notice="Your changes are saved.")
 
@@ -124,7 +124,7 @@ async def reschedule(
         )
     except marcus.MarcusError as exc:  # the session was rolled back: read the appointment afresh
         appointment = await service.get_appointment(page.db, grant, appointment_id=appointment_id)
-        errors = shown_errors(exc, ("slot_id",))
+        errors = marcus.FormErrors.of_error(exc, fields=("slot_id",))
         return await _reschedule_page(request, page, appointment, day, errors, exc.status)
     await announce(page.kernel, page.workspace.id, taken, freed)
     return marcus.redirect(request, f"/appointments/{appointment_id}", notice=f"Appointment {moved.number} is moved.")
@@ -157,25 +157,31 @@ async def _reschedule_page(
 @router.post("/{appointment_id}/approve", response_class=HTMLResponse)
 async def approve(request: Request, appointment_id: uuid.UUID, page: marcus.PageDep, grant: CanManage) -> Response:
     """Approve a booking waiting for staff."""
-    appointment = await service.get_appointment(page.db, grant, appointment_id=appointment_id)
-    try:
-        done = await service.approve(page.db, appointment, actor_id=grant.principal.user_id)
-    except marcus.MarcusError as exc:
-        return await _refused(request, page, grant, appointment_id, exc)
-    return marcus.redirect(request, f"/appointments/{appointment_id}", notice=f"Appointment {done.number} is approved.")
+    return await _staff_step(request, page, grant, appointment_id, service.approve, "approved")
 
 
 @router.post("/{appointment_id}/complete", response_class=HTMLResponse)
 async def complete(request: Request, appointment_id: uuid.UUID, page: marcus.PageDep, grant: CanManage) -> Response:
     """Mark the appointment as done."""
+    return await _staff_step(request, page, grant, appointment_id, service.complete, "completed")
+
+
+async def _staff_step(
+    request: Request,
+    page: marcus.PageState,
+    grant: marcus.Grant,
+    appointment_id: uuid.UUID,
+    step: Callable[..., Awaitable[Appointment]],
+    outcome: str,
+) -> Response:
+    """Take one lifecycle step (``service.approve``, ``service.complete``) and say so, or show why not."""
     appointment = await service.get_appointment(page.db, grant, appointment_id=appointment_id)
     try:
-        done = await service.complete(page.db, appointment, actor_id=grant.principal.user_id)
+        done = await step(page.db, appointment, actor_id=grant.principal.user_id)
     except marcus.MarcusError as exc:
         return await _refused(request, page, grant, appointment_id, exc)
-    return marcus.redirect(
-        request, f"/appointments/{appointment_id}", notice=f"Appointment {done.number} is completed."
-    )
+    notice = f"Appointment {done.number} is {outcome}."
+    return marcus.redirect(request, f"/appointments/{appointment_id}", notice=notice)
 
 
 @router.get("/{appointment_id}/appointment.pdf")

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from marcus_services import service as services
 from marcus_services.models import ACTIVE as SERVICE_ACTIVE
@@ -24,7 +25,6 @@ from marcus_appointments import booking, pdf, service, slots
 from marcus_appointments.models import IN_PERSON, MEETING_TYPES, STATUSES
 from marcus_appointments.namespace import announce
 from marcus_appointments.permissions import BOOK, READ
-from marcus_appointments.schedule_pages import shown_errors
 from marcus_appointments.schemas import AppointmentCreate
 from marcus_appointments.settings import AppointmentsSettings
 
@@ -104,7 +104,7 @@ async def book(
             page.db, page.kernel.events, org_id=page.workspace.id, request=wanted, settings=page_settings(page)
         )
     except marcus.MarcusError as exc:
-        errors = shown_errors(exc, BOOK_FIELDS)
+        errors = marcus.FormErrors.of_error(exc, fields=BOOK_FIELDS)
         return await _booking_page(request, page, service_id, day, submitted, errors, exc.status)
     await announce(page.kernel, page.workspace.id, done.slot)
     number = done.appointment.number
@@ -189,22 +189,50 @@ async def free_slots(
 # --- lists and exports ---------------------------------------------------------------------
 
 
-def _filters(
-    page: marcus.PageState,
-    status: str | None,
-    service_id: str | None,
-    start: date | None,
-    end: date | None,
-    number: str | None,
-) -> service.Filters:
-    zone = slots.zone_of(page.workspace)
-    return service.Filters(
-        status=status if status in STATUSES else None,
-        service_id=_uuid(service_id),
-        number=number.strip() or None if number else None,
-        starts_from=slots.day_bounds(start, zone)[0] if start else None,
-        starts_before=slots.day_bounds(end, zone)[1] if end else None,
-    )
+@dataclass(frozen=True)
+class ListQuery:
+    """The list's filters as given in the address (the list page and its PDF take the same)."""
+
+    status: str | None
+    service_id: str | None
+    start: date | None
+    end: date | None
+    number: str | None
+
+    def filters(self, page: marcus.PageState) -> service.Filters:
+        """The service's filters: unknown values are ignored, days are the workspace's."""
+        zone = slots.zone_of(page.workspace)
+        return service.Filters(
+            status=self.status if self.status in STATUSES else None,
+            service_id=_uuid(self.service_id),
+            number=self.number.strip() or None if self.number else None,
+            starts_from=slots.day_bounds(self.start, zone)[0] if self.start else None,
+            starts_before=slots.day_bounds(self.end, zone)[1] if self.end else None,
+        )
+
+    def values(self) -> dict[str, str]:
+        """The filter form's values, by parameter name (the pager's links keep them)."""
+        return {
+            "status": self.status or "",
+            "service_id": self.service_id or "",
+            "from": self.start.isoformat() if self.start else "",
+            "to": self.end.isoformat() if self.end else "",
+            "number": self.number or "",
+        }
+
+
+async def list_query(
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    service_id: Annotated[str | None, Query(max_length=40)] = None,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    end: Annotated[date | None, Query(alias="to")] = None,
+    number: Annotated[str | None, Query(max_length=40)] = None,
+) -> ListQuery:
+    """``?status=&service_id=&from=&to=&number=`` of the list and its PDF."""
+    return ListQuery(status=status, service_id=service_id, start=start, end=end, number=number)
+
+
+ListQueryDep = Annotated[ListQuery, Depends(list_query)]
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -219,30 +247,17 @@ async def list_appointments(
     request: Request,
     page: marcus.PageDep,
     grant: CanRead,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    service_id: Annotated[str | None, Query(max_length=40)] = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
-    number: Annotated[str | None, Query(max_length=40)] = None,
+    query: ListQueryDep,
     paged: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
     """Your appointments (staff: the workspace's), newest first, filtered."""
-    filters = _filters(page, status, service_id, start, end, number)
-    found = await service.list_appointments(page.db, grant, filters=filters, page=paged, limit=PER_PAGE)
+    found = await service.list_appointments(page.db, grant, filters=query.filters(page), page=paged, limit=PER_PAGE)
     staff = grant.scope == "any"
-    query = {
-        "status": status or "",
-        "service_id": service_id or "",
-        "from": start.isoformat() if start else "",
-        "to": end.isoformat() if end else "",
-        "number": number or "",
-    }
     values = {
         "appointments": found.items,
         "paging": found,
         "staff": staff,
-        "query": query,
-        "query_string": "&".join(f"{k}={v}" for k, v in query.items() if v),
+        "query": query.values(),
         "services": await service_names(page, [r["service_id"] for r in found.items], all_services=staff),
         "customers": await people(page, [r["customer_id"] for r in found.items]) if staff else {},
         "statuses": [("", "Any status"), *((s, s) for s in STATUSES)],
@@ -253,17 +268,9 @@ async def list_appointments(
 
 
 @router.get("/export.pdf")
-async def export_pdf(
-    page: marcus.PageDep,
-    grant: CanRead,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    service_id: Annotated[str | None, Query(max_length=40)] = None,
-    start: Annotated[date | None, Query(alias="from")] = None,
-    end: Annotated[date | None, Query(alias="to")] = None,
-    number: Annotated[str | None, Query(max_length=40)] = None,
-) -> Response:
+async def export_pdf(page: marcus.PageDep, grant: CanRead, query: ListQueryDep) -> Response:
     """The listed appointments as the branded PDF."""
-    return await pdf_response(page, grant, _filters(page, status, service_id, start, end, number), "appointments")
+    return await pdf_response(page, grant, query.filters(page), "appointments")
 
 
 async def pdf_response(page: marcus.PageState, grant: marcus.Grant, filters: service.Filters, name: str) -> Response:

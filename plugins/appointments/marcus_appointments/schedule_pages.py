@@ -10,6 +10,8 @@ The page holds several forms; each form's fields carry a prefix (``rule-``, ``ra
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -48,20 +50,12 @@ def _unprefixed(values: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 
 def _prefixed(errors: marcus.FormErrors, prefix: str) -> marcus.FormErrors:
-    renamed = marcus.FormErrors()
-    for name, messages in errors.fields.items():
-        for message in messages:
-            renamed.add(prefix + name, message)
-    renamed.general += errors.general
-    return renamed
+    return errors.renamed(lambda name: prefix + name)
 
 
-def shown_errors(exc: marcus.MarcusError, fields: tuple[str, ...]) -> marcus.FormErrors:
-    """A domain error next to the form's own fields, else for the whole form."""
-    errors = marcus.FormErrors.of_error(exc)
-    if not any(name in fields for name in errors.fields):
-        return marcus.FormErrors().add(None, exc.detail)
-    return errors
+def _refused(exc: marcus.MarcusError, prefix: str, fields: tuple[str, ...]) -> marcus.FormErrors:
+    """A domain error next to the prefixed form's own fields, else for the whole form."""
+    return _prefixed(marcus.FormErrors.of_error(exc, fields=fields), prefix)
 
 
 def _url(service_id: uuid.UUID, day: date | None = None) -> str:
@@ -162,7 +156,7 @@ async def create_rule(request: Request, page: marcus.PageDep, _: CanSchedule) ->
     try:
         await slots.create_rule(page.db, org_id=page.workspace.id, data=data)
     except marcus.MarcusError as exc:
-        failed = _prefixed(shown_errors(exc, RULE_FIELDS), "rule-")
+        failed = _refused(exc, "rule-", RULE_FIELDS)
         return await _schedule_page(request, page, service_id, None, form=values, errors=failed, status=exc.status)
     return marcus.redirect(request, _url(data.service_id), notice=f"Rule added: {WEEKDAYS[data.weekday]}s.")
 
@@ -176,48 +170,51 @@ async def delete_rule(request: Request, rule_id: uuid.UUID, page: marcus.PageDep
     return marcus.redirect(request, target, notice="The rule is removed; slots already made stay.")
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Generation:
+    """One of the page's two generation forms: its model, field prefix and service function."""
+
+    model: type[BaseModel]
+    prefix: str
+    fields: tuple[str, ...]
+    run: Callable[..., Awaitable[slots.Generation]]
+    first_day: Callable[[Any], date]
+
+
+RANGE_FORM = _Generation(
+    model=GenerateRange, prefix="range-", fields=("from", "to"), run=slots.generate_range, first_day=lambda d: d.start
+)
+DAY_FORM = _Generation(
+    model=GenerateDay, prefix="day-", fields=DAY_FIELDS, run=slots.generate_day, first_day=lambda d: d.date
+)
+
+
 @router.post("/generate", response_class=HTMLResponse)
 async def generate_range(request: Request, page: marcus.PageDep, grant: CanSchedule) -> Response:
     """Make the slots the rules give for a range of days (idempotent)."""
-    data, values, service_id, errors = await _parsed(request, GenerateRange, "range-", ("from", "to"))
-    if data is None:
-        return await _schedule_page(request, page, service_id, None, form=values, errors=errors)
-    try:
-        done = await slots.generate_range(
-            page.db,
-            org_id=page.workspace.id,
-            zone=slots.zone_of(page.workspace),
-            data=data,
-            actor_id=grant.principal.user_id,
-        )
-    except marcus.MarcusError as exc:
-        failed = _prefixed(shown_errors(exc, ("from", "to")), "range-")
-        return await _schedule_page(request, page, service_id, None, form=values, errors=failed, status=exc.status)
-    await announce_generated(page.kernel, page.workspace.id, done.service_id, done.created)
-    notice = f"{done.created} new slots ({done.existing} were already there)."
-    return marcus.redirect(request, _url(data.service_id, data.start), notice=notice)
+    return await _generate(request, page, grant, RANGE_FORM)
 
 
 @router.post("/generate-day", response_class=HTMLResponse)
 async def generate_day(request: Request, page: marcus.PageDep, grant: CanSchedule) -> Response:
     """Make one day's back-to-back slots in a window (idempotent)."""
-    data, values, service_id, errors = await _parsed(request, GenerateDay, "day-", DAY_FIELDS)
+    return await _generate(request, page, grant, DAY_FORM)
+
+
+async def _generate(request: Request, page: marcus.PageState, grant: marcus.Grant, form: _Generation) -> Response:
+    """Validate the form, make the slots, announce them, show the first day generated."""
+    data, values, service_id, errors = await _parsed(request, form.model, form.prefix, form.fields)
     if data is None:
         return await _schedule_page(request, page, service_id, None, form=values, errors=errors)
+    zone, actor = slots.zone_of(page.workspace), grant.principal.user_id
     try:
-        done = await slots.generate_day(
-            page.db,
-            org_id=page.workspace.id,
-            zone=slots.zone_of(page.workspace),
-            data=data,
-            actor_id=grant.principal.user_id,
-        )
+        done = await form.run(page.db, org_id=page.workspace.id, zone=zone, data=data, actor_id=actor)
     except marcus.MarcusError as exc:
-        failed = _prefixed(shown_errors(exc, DAY_FIELDS), "day-")
+        failed = _refused(exc, form.prefix, form.fields)
         return await _schedule_page(request, page, service_id, None, form=values, errors=failed, status=exc.status)
     await announce_generated(page.kernel, page.workspace.id, done.service_id, done.created)
     notice = f"{done.created} new slots ({done.existing} were already there)."
-    return marcus.redirect(request, _url(data.service_id, data.date), notice=notice)
+    return marcus.redirect(request, _url(data.service_id, form.first_day(data)), notice=notice)
 
 
 @router.post("/slots/{slot_id}/{action}", response_class=HTMLResponse)

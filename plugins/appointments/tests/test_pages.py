@@ -8,37 +8,10 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
-import httpx
-
 import marcus
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def browser(h, org) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=h.app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url=f"http://{org.slug}.localhost")
-
-
-@asynccontextmanager
-async def signed_in(h, org, user):
-    async with browser(h, org) as client:
-        form = {"email": user.email, "password": user.password, "csrf_token": await token_of(client, "/login")}
-        assert (await client.post("/login", data=form)).status_code == 303
-        yield client
-
-
-async def token_of(client: httpx.AsyncClient, path: str) -> str:
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    return CSRF.search(page.text).group(1)
-
-
-async def post(client, path: str, form: dict, *, page: str) -> httpx.Response:
-    return await client.post(path, data=form | {"csrf_token": await token_of(client, page)})
+from marcus.testing import portal_client, signed_in
 
 
 def day_of(slot: dict) -> str:
@@ -53,13 +26,13 @@ async def test_a_customer_books_a_time_from_the_grid_with_errors_next_to_fields(
             services = await alice.get("/appointments/book")
             grid = await alice.get(f"/appointments/book/{shop.service_id}?day={day}")
             page = f"/appointments/book/{shop.service_id}?day={day}"
-            no_slot = await post(alice, page, {"meeting_type": "Virtual"}, page=page)
-            no_note = await post(alice, page, {"slot_id": free[0]["id"], "meeting_type": "InPerson"}, page=page)
-            booked = await post(alice, page, {"slot_id": free[0]["id"], "meeting_type": "Virtual"}, page=page)
+            no_slot = await alice.submit(page, {"meeting_type": "Virtual"}, page=page)
+            no_note = await alice.submit(page, {"slot_id": free[0]["id"], "meeting_type": "InPerson"}, page=page)
+            booked = await alice.submit(page, {"slot_id": free[0]["id"], "meeting_type": "Virtual"}, page=page)
             shown = await alice.get(booked.headers["location"])
             fragment = await alice.get(f"/appointments/book/{shop.service_id}/slots?day={day}")
         async with signed_in(h, shop.org, shop.bob) as bob:
-            taken = await post(bob, page, {"slot_id": free[0]["id"], "meeting_type": "Virtual"}, page=page)
+            taken = await bob.submit(page, {"slot_id": free[0]["id"], "meeting_type": "Virtual"}, page=page)
     assert shop.service_id in services.text
     assert all(f'value="{slot["id"]}"' in grid.text for slot in free)
     assert grid.text.count('aria-current="page"') == 1  # "Book", not also "Appointments"
@@ -96,16 +69,18 @@ async def test_my_appointment_is_changed_moved_exported_and_cancelled(ready, kit
         page = f"/appointments/{made['id']}"
         async with signed_in(h, shop.org, shop.alice) as alice:
             listed = await alice.get("/appointments")
-            bad = await post(alice, f"{page}/details", {"meeting_type": "InPerson", "note": " "}, page=page)
-            saved = await post(alice, f"{page}/details", {"meeting_type": "InPerson", "note": "At the desk"}, page=page)
+            bad = await alice.submit(f"{page}/details", {"meeting_type": "InPerson", "note": " "}, page=page)
+            saved = await alice.submit(
+                f"{page}/details", {"meeting_type": "InPerson", "note": "At the desk"}, page=page
+            )
             move_page = f"{page}/reschedule?day={day_of(free[1])}"
             choices = await alice.get(move_page)
-            nothing = await post(alice, f"{page}/reschedule", {}, page=move_page)
-            moved = await post(alice, f"{page}/reschedule", {"slot_id": free[1]["id"]}, page=move_page)
+            nothing = await alice.submit(f"{page}/reschedule", {}, page=move_page)
+            moved = await alice.submit(f"{page}/reschedule", {"slot_id": free[1]["id"]}, page=move_page)
             document = await alice.get(f"{page}/appointment.pdf")
             calendar = await alice.get(f"{page}/calendar.ics")
             everything = await alice.get("/appointments/export.pdf?status=Upcoming")
-            cancelled = await post(alice, f"{page}/cancel", {"reason": "Ill"}, page=page)
+            cancelled = await alice.submit(f"{page}/cancel", {"reason": "Ill"}, page=page)
             after = await alice.get(page)
         api = await h.client.get(f"/api/v1/appointments/{made['id']}", headers=shop.alice.headers)
     assert made["number"] in listed.text
@@ -139,7 +114,7 @@ async def test_a_cancellation_past_the_cut_off_is_refused_on_the_page(ready, kit
         made = (await kit.book(h, shop.alice, free[0]["id"])).json()
         page = f"/appointments/{made['id']}"
         async with signed_in(h, shop.org, shop.alice) as alice:
-            refused = await post(alice, f"{page}/cancel", {}, page=page)
+            refused = await alice.submit(f"{page}/cancel", {}, page=page)
     assert refused.status_code == 409
     assert "can be cancelled up to" in refused.text
     assert "Upcoming" in refused.text
@@ -154,14 +129,14 @@ async def test_other_customers_and_workspaces_get_404_and_forms_need_the_token(r
         async with signed_in(h, shop.org, shop.bob) as bob:
             foreign = await bob.get(page)
             foreign_pdf = await bob.get(f"{page}/appointment.pdf")
-            foreign_cancel = await post(bob, f"{page}/cancel", {}, page="/appointments")
+            foreign_cancel = await bob.submit(f"{page}/cancel", {}, page="/appointments")
         async with signed_in(h, other.org, other.alice) as stranger:
             elsewhere = await stranger.get(page)
             other_service = await stranger.get(f"/appointments/book/{shop.service_id}")
         async with signed_in(h, shop.org, shop.alice) as alice:
             forged = await alice.post(f"{page}/cancel", data={})
             bad_day = await alice.get(f"/appointments/book/{shop.service_id}?day=someday")
-        async with browser(h, shop.org) as anonymous:
+        async with portal_client(h, shop.org) as anonymous:
             sent_to_login = await anonymous.get("/appointments/book")
         still = await h.client.get(page.replace("/appointments", "/api/v1/appointments"), headers=shop.alice.headers)
     assert (foreign.status_code, foreign_pdf.status_code, foreign_cancel.status_code) == (404, 404, 404)
@@ -182,14 +157,15 @@ async def test_staff_list_filter_and_complete_customers_cannot(ready, kit):
         page = f"/appointments/{first['id']}"
         async with signed_in(h, shop.org, shop.alice) as alice:
             mine = await alice.get("/appointments")
-            not_allowed = await post(alice, f"{page}/complete", {}, page=page)
+            not_allowed = await alice.submit(f"{page}/complete", {}, page=page)
         async with signed_in(h, shop.org, shop.staff) as staff:
             everyone = await staff.get("/appointments")
             upcoming = await staff.get("/appointments?status=Upcoming")
             by_number = await staff.get(f"/appointments?number={second['number']}")
+            nothing = await staff.get("/appointments?number=NOPE-1")
             shown = await staff.get(page)
-            done = await post(staff, f"{page}/complete", {}, page=page)
-            again = await post(staff, f"/appointments/{second['id']}/complete", {}, page=page)
+            done = await staff.submit(f"{page}/complete", {}, page=page)
+            again = await staff.submit(f"/appointments/{second['id']}/complete", {}, page=page)
     assert first["number"] in mine.text
     assert second["number"] not in mine.text
     assert not_allowed.status_code == 403
@@ -197,6 +173,9 @@ async def test_staff_list_filter_and_complete_customers_cannot(ready, kit):
     assert second["number"] in everyone.text
     assert first["number"] in upcoming.text
     assert second["number"] not in upcoming.text
+    assert '<caption class="visually-hidden">1 appointment</caption>' in upcoming.text
+    assert 'href="/appointments/export.pdf?status=Upcoming"' in upcoming.text  # the PDF keeps the filter
+    assert '<td colspan="6" class="empty">No appointments found.</td>' in nothing.text
     assert second["number"] in by_number.text
     assert first["number"] not in by_number.text
     assert "Mark as completed" in shown.text
@@ -218,24 +197,24 @@ async def test_staff_schedule_rules_generation_and_slot_switches(ready, kit):
                 "rule-slot_minutes": "2",
                 "rule-capacity": "1",
             }
-            too_short = await post(admin, "/appointments/schedule/rules", rule, page=page)
-            added = await post(admin, "/appointments/schedule/rules", rule | {"rule-slot_minutes": "60"}, page=page)
+            too_short = await admin.submit("/appointments/schedule/rules", rule, page=page)
+            added = await admin.submit("/appointments/schedule/rules", rule | {"rule-slot_minutes": "60"}, page=page)
             start = datetime.now(UTC).date() + timedelta(days=1)
             span = {"service_id": shop.service_id, "range-from": str(start), "range-to": str(start - timedelta(days=3))}
-            backwards = await post(admin, "/appointments/schedule/generate", span, page=page)
+            backwards = await admin.submit("/appointments/schedule/generate", span, page=page)
             span["range-to"] = str(start + timedelta(days=13))
-            made = await post(admin, "/appointments/schedule/generate", span, page=page)
+            made = await admin.submit("/appointments/schedule/generate", span, page=page)
             wednesday = start + timedelta(days=(2 - start.weekday()) % 7)
             day_page = f"{page}&day={wednesday}"
             listed = await admin.get(day_page)
             slot_id = re.search(r'data-slot-id="([0-9a-f-]{36})"', listed.text).group(1)
-            disabled = await post(admin, f"/appointments/schedule/slots/{slot_id}/disable", {}, page=day_page)
+            disabled = await admin.submit(f"/appointments/schedule/slots/{slot_id}/disable", {}, page=day_page)
             after = await admin.get(day_page)
             rule_id = re.search(r'action="/appointments/schedule/rules/([0-9a-f-]{36})/delete"', after.text).group(1)
-            removed = await post(
-                admin, f"/appointments/schedule/rules/{rule_id}/delete", {"service_id": shop.service_id}, page=page
+            removed = await admin.submit(
+                f"/appointments/schedule/rules/{rule_id}/delete", {"service_id": shop.service_id}, page=page
             )
-            bogus = await post(admin, f"/appointments/schedule/slots/{slot_id}/explode", {}, page=page)
+            bogus = await admin.submit(f"/appointments/schedule/slots/{slot_id}/explode", {}, page=page)
         async with signed_in(h, shop.org, shop.alice) as alice:
             forbidden = await alice.get(page)
             grid = await alice.get(f"/appointments/book/{shop.service_id}/slots?day={wednesday}")
@@ -277,7 +256,7 @@ async def test_bookings_made_on_pages_reach_open_pages_of_the_workspace_only(rea
         h.kernel.hub.listen(there, [marcus.tenant_room(other.org.id)])
         page = f"/appointments/book/{shop.service_id}?day={day_of(free[0])}"
         async with signed_in(h, shop.org, shop.alice) as alice:
-            booked = await post(alice, page, {"slot_id": free[0]["id"], "meeting_type": "Phone"}, page=page)
+            booked = await alice.submit(page, {"slot_id": free[0]["id"], "meeting_type": "Phone"}, page=page)
         for _ in range(250):  # delivered in process, or through Redis when configured
             if here.frames:
                 break

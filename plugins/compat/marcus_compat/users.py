@@ -23,7 +23,6 @@ from marcus_compat.people import load_seed_user, marcus_role, profile_values, re
 router = CompatRouter(prefix="/user")
 CanRead = Annotated[marcus.Grant, marcus.require("kernel.user:read")]
 CanWrite = Annotated[marcus.Grant, marcus.require("kernel.user:write")]
-Limiter = marcus.RateLimiterDep
 
 
 class EmailIn(CompatModel):
@@ -56,14 +55,6 @@ class RoleIn(CompatModel):
     role: Annotated[str, Field(min_length=1, max_length=60)]
 
 
-def _client(request: Request) -> Any:
-    return marcus.auth_service.Client(ip=marcus.client_ip(request), user_agent=request.headers.get("user-agent"))
-
-
-def _account(tenant: marcus.Tenant, email: str) -> str:
-    return f"{tenant.id}:{email.lower()}"
-
-
 async def _me(session: marcus.SessionDep, principal: marcus.Principal) -> dict[str, Any]:
     user = await marcus.users_service.get_user(session, org_id=principal.org_id, user_id=principal.user_id)
     return await load_seed_user(session, user)
@@ -77,13 +68,7 @@ def _tokens(issued: Any) -> dict[str, Any]:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Register (multipart data + file, or JSON)")
-async def register(
-    request: Request,
-    session: marcus.SessionDep,
-    tenant: marcus.CurrentTenant,
-    kernel: marcus.KernelDep,
-    limiter: Limiter,
-) -> JSONResponse:
+async def register(request: Request, auth: marcus.AuthCallDep) -> JSONResponse:
     """Create a customer account and email the verification code; privileged fields are refused."""
     fields, files, _ = await request_fields(request)
     if files:
@@ -93,105 +78,48 @@ async def register(
             errors=[{"field": "file", "message": "not accepted at registration"}],
         )
     refuse_privileged(fields, where="registration", allowed=("password",))
-    data = validate(marcus.auth_schemas.RegistrationCreate, profile_values(fields))
-    await limiter.check("signup_ip", marcus.client_ip(request))
-    user = await marcus.auth_service.register(session, kernel.settings, tenant=tenant, data=data)
-    body = await load_seed_user(session, user, ["customer"])
+    user = await auth.register(validate(marcus.auth_schemas.RegistrationCreate, profile_values(fields)))
+    body = await load_seed_user(auth.session, user, ["customer"])
     return ok(body, "User Created Successfully, Please check your email to verify your account", 201)
 
 
 @router.post("/resend-register-otp", status_code=status.HTTP_201_CREATED, summary="Resend the registration code")
-async def resend_register_otp(
-    body: EmailIn,
-    request: Request,
-    session: marcus.SessionDep,
-    tenant: marcus.CurrentTenant,
-    kernel: marcus.KernelDep,
-    limiter: Limiter,
-) -> JSONResponse:
+async def resend_register_otp(body: EmailIn, auth: marcus.AuthCallDep) -> JSONResponse:
     """Email a new registration code when one is due (same answer for unknown addresses)."""
-    await limiter.check_attempt("resend", ip=marcus.client_ip(request), account=_account(tenant, body.email))
-    await marcus.auth_service.resend_code(
-        session, kernel.settings, tenant=tenant, email=body.email.lower(), purpose="register"
-    )
+    await auth.resend_code(email=body.email.lower(), purpose="register")
     return ok(None, "If this account awaits verification, a new code is on its way.", 201)
 
 
 @router.post("/verify-register-otp", status_code=status.HTTP_201_CREATED, summary="Verify the registration code")
-async def verify_register_otp(
-    body: CodeIn,
-    request: Request,
-    session: marcus.SessionDep,
-    tenant: marcus.CurrentTenant,
-    kernel: marcus.KernelDep,
-    limiter: Limiter,
-) -> JSONResponse:
+async def verify_register_otp(body: CodeIn, auth: marcus.AuthCallDep) -> JSONResponse:
     """Mark the account verified with the emailed code."""
-    await limiter.check_attempt("verify", ip=marcus.client_ip(request), account=_account(tenant, body.email))
-    user = await marcus.auth_service.verify_registration(
-        session, kernel.settings, tenant=tenant, email=body.email.lower(), code=body.otp
-    )
-    return ok(await load_seed_user(session, user), "User Verified Successfully", 201)
+    user = await auth.verify_registration(email=body.email.lower(), code=body.otp)
+    return ok(await load_seed_user(auth.session, user), "User Verified Successfully", 201)
 
 
 # --- login ----------------------------------------------------------------------------------
 
 
 @router.post("/login", status_code=status.HTTP_201_CREATED, summary="Login step 1: password, then an emailed code")
-async def login(
-    body: LoginIn,
-    request: Request,
-    session: marcus.SessionDep,
-    tenant: marcus.CurrentTenant,
-    kernel: marcus.KernelDep,
-    limiter: Limiter,
-) -> JSONResponse:
+async def login(body: LoginIn, auth: marcus.AuthCallDep) -> JSONResponse:
     """Check the password and email the sign-in code (tokens at once if the workspace has no code step)."""
-    await limiter.check_attempt("login", ip=marcus.client_ip(request), account=_account(tenant, body.email))
-    result = await marcus.auth_service.login(
-        session,
-        kernel.settings,
-        tenant=tenant,
-        email=body.email.lower(),
-        password=body.password,
-        client=_client(request),
-    )
+    result = await auth.login(email=body.email.lower(), password=body.password)
     if isinstance(result, marcus.auth_service.LoginChallenge):
         return ok(None, "OTP sent to your email, please verify to login", 201)
     return ok(_tokens(result), "User Logged In Successfully", 201)
 
 
 @router.post("/resend-login-otp", status_code=status.HTTP_201_CREATED, summary="Resend the sign-in code")
-async def resend_login_otp(
-    body: EmailIn,
-    request: Request,
-    session: marcus.SessionDep,
-    tenant: marcus.CurrentTenant,
-    kernel: marcus.KernelDep,
-    limiter: Limiter,
-) -> JSONResponse:
+async def resend_login_otp(body: EmailIn, auth: marcus.AuthCallDep) -> JSONResponse:
     """Email a new sign-in code when a login is pending (same answer otherwise)."""
-    await limiter.check_attempt("resend", ip=marcus.client_ip(request), account=_account(tenant, body.email))
-    await marcus.auth_service.resend_code(
-        session, kernel.settings, tenant=tenant, email=body.email.lower(), purpose="login"
-    )
+    await auth.resend_code(email=body.email.lower(), purpose="login")
     return ok(None, "If a sign-in is pending for this account, a new code is on its way.", 201)
 
 
 @router.post("/verify-login-otp", status_code=status.HTTP_201_CREATED, summary="Login step 2: the code for tokens")
-async def verify_login_otp(
-    body: CodeIn,
-    request: Request,
-    session: marcus.SessionDep,
-    tenant: marcus.CurrentTenant,
-    kernel: marcus.KernelDep,
-    limiter: Limiter,
-) -> JSONResponse:
+async def verify_login_otp(body: CodeIn, auth: marcus.AuthCallDep) -> JSONResponse:
     """Exchange the emailed code for ``access_token`` (and a ``refresh_token``)."""
-    await limiter.check_attempt("verify", ip=marcus.client_ip(request), account=_account(tenant, body.email))
-    issued = await marcus.auth_service.verify_login(
-        session, kernel.settings, tenant=tenant, email=body.email.lower(), code=body.otp, client=_client(request)
-    )
+    issued = await auth.verify_login(email=body.email.lower(), code=body.otp)
     return ok(_tokens(issued), "User Verified Successfully", 201)
 
 
@@ -234,40 +162,22 @@ async def change_password(
 
 
 @router.post("/forgotten-password", status_code=status.HTTP_201_CREATED, summary="Email a password-reset code")
-async def forgotten_password(
-    body: EmailIn,
-    request: Request,
-    session: marcus.SessionDep,
-    tenant: marcus.CurrentTenant,
-    kernel: marcus.KernelDep,
-    limiter: Limiter,
-) -> JSONResponse:
+async def forgotten_password(body: EmailIn, auth: marcus.AuthCallDep) -> JSONResponse:
     """Email a reset code (the answer is the same whether the account exists or not)."""
-    await limiter.check_attempt("resend", ip=marcus.client_ip(request), account=_account(tenant, body.email))
-    await marcus.auth_service.forgot_password(session, kernel.settings, tenant=tenant, email=body.email.lower())
+    await auth.forgot_password(email=body.email.lower())
     return ok(None, "If an account uses this address, a reset code is on its way.", 201)
 
 
 @router.post(
     "/verify-forgotten-password-otp", status_code=status.HTTP_201_CREATED, summary="Set a new password with the code"
 )
-async def verify_forgotten_password_otp(
-    body: PasswordResetIn,
-    request: Request,
-    session: marcus.SessionDep,
-    tenant: marcus.CurrentTenant,
-    kernel: marcus.KernelDep,
-    limiter: Limiter,
-) -> JSONResponse:
+async def verify_forgotten_password_otp(body: PasswordResetIn, auth: marcus.AuthCallDep) -> JSONResponse:
     """Set a new password with the emailed code; every session ends."""
-    await limiter.check_attempt("verify", ip=marcus.client_ip(request), account=_account(tenant, body.email))
     data = validate(
         marcus.auth_schemas.PasswordReset,
         {"email": body.email, "code": body.otp, "new_password": body.new_password},
     )
-    await marcus.auth_service.reset_password(
-        session, kernel.settings, tenant=tenant, email=data.email, code=data.code, new_password=data.new_password
-    )
+    await auth.reset_password(email=data.email, code=data.code, new_password=data.new_password)
     return ok(None, "Password Reset Successfully", 201)
 
 

@@ -72,7 +72,6 @@ async def _list_page(
         "paging": found,
         "staff": grant.scope == "any",
         "query": query,
-        "query_string": "&".join(f"{k}={v}" for k, v in query.items() if v),
         "statuses": [("", "Any status"), *((s, STATUS_LABELS[s]) for s in statuses)],
         "labels": STATUS_LABELS,
         "can_upload": await page.visitor.can(CREATE),
@@ -135,19 +134,11 @@ def _upload(submitted: dict[str, Any], chosen: list[Any]) -> tuple[DocumentUploa
 
 def _files_as_one(errors: marcus.FormErrors) -> marcus.FormErrors:
     """``files.0`` and friends are shown next to the one file field."""
-    merged = marcus.FormErrors()
-    for name, messages in errors.fields.items():
-        for message in messages:
-            merged.add("files" if name.startswith("files") else name, message)
-    merged.general += errors.general
-    return merged
+    return errors.renamed(lambda name: "files" if name.startswith("files") else name)
 
 
 def _shown(exc: marcus.MarcusError) -> marcus.FormErrors:
-    errors = _files_as_one(marcus.FormErrors.of_error(exc))
-    if not any(name in UPLOAD_FIELDS for name in errors.fields):
-        return marcus.FormErrors().add(None, exc.detail)
-    return errors
+    return _files_as_one(marcus.FormErrors.of_error(exc, fields=UPLOAD_FIELDS))
 
 
 @router.get("/{document_id}", response_class=HTMLResponse)

@@ -6,36 +6,16 @@ nothing."""
 from __future__ import annotations
 
 import re
-from contextlib import asynccontextmanager
 
 import httpx
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def browser(h, org) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=h.app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url=f"http://{org.slug}.localhost")
-
-
-@asynccontextmanager
-async def signed_in(h, org, user):
-    async with browser(h, org) as client:
-        form = {"email": user.email, "password": user.password, "csrf_token": await token_of(client, "/login")}
-        assert (await client.post("/login", data=form)).status_code == 303
-        yield client
-
-
-async def token_of(client: httpx.AsyncClient, path: str) -> str:
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    return CSRF.search(page.text).group(1)
+from marcus.testing import signed_in
 
 
 async def upload(client, *files: tuple[str, bytes], **fields) -> httpx.Response:
-    data = {"type": "Profile", "csrf_token": await token_of(client, "/documents")} | fields
     parts = [("files", (name, content, "application/octet-stream")) for name, content in files]
-    return await client.post("/documents", data=data, files=parts or [("files", ("", b"", "application/octet-stream"))])
+    empty = [("files", ("", b"", "application/octet-stream"))]
+    return await client.submit("/documents", {"type": "Profile"} | fields, files=parts or empty)
 
 
 async def test_a_customer_uploads_sees_the_status_and_downloads(app, shop, samples):
@@ -70,23 +50,13 @@ async def test_staff_review_and_approve_customers_cannot(app, shop, samples):
     async with app() as h:
         async with signed_in(h, shop.org, shop.alice) as alice:
             page = (await upload(alice, ("report.pdf", samples.pdf), name="Report")).headers["location"]
-            self_review = await alice.post(
-                f"{page}/status", data={"status": "Approved", "csrf_token": await token_of(alice, page)}
-            )
+            self_review = await alice.submit(f"{page}/status", {"status": "Approved"}, page=page)
         async with signed_in(h, shop.org, shop.staff) as staff:
             everything = await staff.get("/documents")
-            skip = await staff.post(
-                f"{page}/status", data={"status": "Approved", "csrf_token": await token_of(staff, page)}
-            )
-            review = await staff.post(
-                f"{page}/status", data={"status": "InReview", "csrf_token": await token_of(staff, page)}
-            )
-            approve = await staff.post(
-                f"{page}/status", data={"status": "Approved", "csrf_token": await token_of(staff, page)}
-            )
-            nonsense = await staff.post(
-                f"{page}/status", data={"status": "Burnt", "csrf_token": await token_of(staff, page)}
-            )
+            skip = await staff.submit(f"{page}/status", {"status": "Approved"}, page=page)
+            review = await staff.submit(f"{page}/status", {"status": "InReview"}, page=page)
+            approve = await staff.submit(f"{page}/status", {"status": "Approved"}, page=page)
+            nonsense = await staff.submit(f"{page}/status", {"status": "Burnt"}, page=page)
             approved = await staff.get("/documents?status=Approved")
         async with signed_in(h, shop.org, shop.alice) as alice:
             mine = await alice.get(page)
@@ -113,7 +83,7 @@ async def test_other_customers_workspaces_and_forged_forms_get_nothing(app, shop
             foreign = await bob.get(page)
             foreign_file = await bob.get(file_link.group(1))
             listing = await bob.get("/documents")
-            delete = await bob.post(f"{page}/delete", data={"csrf_token": await token_of(bob, "/documents")})
+            delete = await bob.submit(f"{page}/delete", {}, page="/documents")
         async with signed_in(h, other.org, other.admin) as stranger:
             elsewhere = await stranger.get(page)
         kept = await h.client.get(f"/api/v1{page}", headers=shop.alice.headers)

@@ -55,7 +55,6 @@ async def list_invoices(
         "staff": grant.scope == "any",
         "can_write": await page.visitor.can(WRITE),
         "query": query,
-        "query_string": "&".join(f"{k}={v}" for k, v in query.items() if v),
         "statuses": [("", "Any status"), *((s, s) for s in STATUSES)],
     }
     return await marcus.render(request, "invoices/list.html", values)
@@ -88,7 +87,8 @@ async def create_invoice(request: Request, page: marcus.PageDep, grant: CanWrite
         invoice = await lifecycle.create_invoice(page.db, page.workspace, data=data, actor_id=grant.principal.user_id)
     except marcus.MarcusError as exc:
         await page.db.rollback()
-        return await _new_page(request, page, submitted, _shown(exc, CREATE_FIELDS), exc.status)
+        errors = marcus.FormErrors.of_error(exc, fields=CREATE_FIELDS)
+        return await _new_page(request, page, submitted, errors, exc.status)
     notice = f"Invoice {invoice.number} is issued." if invoice.number else "The draft invoice is saved."
     return marcus.redirect(request, f"/invoices/{invoice.id}", notice=notice)
 
@@ -132,19 +132,7 @@ async def _billable(page: marcus.PageState) -> list[tuple[str, str]]:
 
 def _on_fields(errors: marcus.FormErrors, fields: tuple[str, ...]) -> marcus.FormErrors:
     """Errors of fields the form shows stay there; others (the model's own checks) go on top."""
-    shown = marcus.FormErrors()
-    for name, messages in errors.fields.items():
-        for message in messages:
-            shown.add(name if name in fields else None, message)
-    shown.general += errors.general
-    return shown
-
-
-def _shown(exc: marcus.MarcusError, fields: tuple[str, ...]) -> marcus.FormErrors:
-    errors = marcus.FormErrors.of_error(exc)
-    if not any(name in fields for name in errors.fields):
-        return marcus.FormErrors().add(None, exc.detail)
-    return errors
+    return errors.renamed(lambda name: name if name in fields else None)
 
 
 @router.get("/{invoice_id}", response_class=HTMLResponse)
@@ -180,7 +168,8 @@ async def record_payment(request: Request, invoice_id: uuid.UUID, page: marcus.P
             page.db, page.workspace, invoice=invoice, data=data, actor_id=grant.principal.user_id
         )
     except marcus.MarcusError as exc:
-        return await _refused(request, page, grant, invoice_id, _shown(exc, PAYMENT_FIELDS), exc.status, submitted)
+        errors = marcus.FormErrors.of_error(exc, fields=PAYMENT_FIELDS)
+        return await _refused(request, page, grant, invoice_id, errors, exc.status, submitted)
     return marcus.redirect(request, f"/invoices/{invoice_id}", notice="The payment is recorded.")
 
 

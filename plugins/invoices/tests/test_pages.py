@@ -6,34 +6,8 @@ get nothing."""
 from __future__ import annotations
 
 import re
-from contextlib import asynccontextmanager
 
-import httpx
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def browser(h, org) -> httpx.AsyncClient:
-    transport = httpx.ASGITransport(app=h.app, raise_app_exceptions=False)
-    return httpx.AsyncClient(transport=transport, base_url=f"http://{org.slug}.localhost")
-
-
-@asynccontextmanager
-async def signed_in(h, org, user):
-    async with browser(h, org) as client:
-        form = {"email": user.email, "password": user.password, "csrf_token": await token_of(client, "/login")}
-        assert (await client.post("/login", data=form)).status_code == 303
-        yield client
-
-
-async def token_of(client: httpx.AsyncClient, path: str) -> str:
-    page = await client.get(path)
-    assert page.status_code == 200, page.text
-    return CSRF.search(page.text).group(1)
-
-
-async def post(client, path: str, form: dict, *, page: str) -> httpx.Response:
-    return await client.post(path, data=form | {"csrf_token": await token_of(client, page)})
+from marcus.testing import signed_in
 
 
 async def test_staff_invoice_an_appointment_which_completes_it_and_the_customer_sees_it(invoices, shop):
@@ -42,26 +16,28 @@ async def test_staff_invoice_an_appointment_which_completes_it_and_the_customer_
     async with signed_in(h, shop.org, shop.admin) as admin:
         form_page = f"/invoices/new?appointment_id={booked['id']}"
         offered = await admin.get(form_page)
-        missing = await post(admin, "/invoices/new", {"issue": "1"}, page=form_page)
-        garbage = await post(admin, "/invoices/new", {"appointment_id": "nope", "issue": "1"}, page=form_page)
-        created = await post(admin, "/invoices/new", {"appointment_id": booked["id"], "issue": "1"}, page=form_page)
+        missing = await admin.submit("/invoices/new", {"issue": "1"}, page=form_page)
+        garbage = await admin.submit("/invoices/new", {"appointment_id": "nope", "issue": "1"}, page=form_page)
+        created = await admin.submit("/invoices/new", {"appointment_id": booked["id"], "issue": "1"}, page=form_page)
         invoice_page = created.headers["location"]
-        again = await post(admin, "/invoices/new", {"appointment_id": booked["id"], "issue": "1"}, page="/invoices/new")
+        again = await admin.submit(
+            "/invoices/new", {"appointment_id": booked["id"], "issue": "1"}, page="/invoices/new"
+        )
         listed = await admin.get("/invoices?status=Pending")
         shown = await admin.get(invoice_page)
-        too_much = await post(
-            admin, f"{invoice_page}/payments", {"amount": "1000", "method": "Cash"}, page=invoice_page
+        too_much = await admin.submit(
+            f"{invoice_page}/payments", {"amount": "1000", "method": "Cash"}, page=invoice_page
         )
-        not_money = await post(
-            admin, f"{invoice_page}/payments", {"amount": "lots", "method": "Cash"}, page=invoice_page
+        not_money = await admin.submit(
+            f"{invoice_page}/payments", {"amount": "lots", "method": "Cash"}, page=invoice_page
         )
-        part = await post(admin, f"{invoice_page}/payments", {"amount": "30", "method": "Cash"}, page=invoice_page)
+        part = await admin.submit(f"{invoice_page}/payments", {"amount": "30", "method": "Cash"}, page=invoice_page)
         after = await admin.get(invoice_page)
     async with signed_in(h, shop.org, shop.alice) as alice:
         mine = await alice.get("/invoices")
         hers = await alice.get(invoice_page)
         document = await alice.get(f"{invoice_page}/pdf")
-        pay_myself = await post(alice, f"{invoice_page}/payments", {"method": "Cash"}, page=invoice_page)
+        pay_myself = await alice.submit(f"{invoice_page}/payments", {"method": "Cash"}, page=invoice_page)
     appointment = await h.client.get(f"/api/v1/appointments/{booked['id']}", headers=shop.admin.headers)
     assert booked["number"] in offered.text
     assert missing.status_code == 422
@@ -98,8 +74,8 @@ async def test_a_draft_is_hidden_from_the_customer_until_staff_issue_it(invoices
     async with signed_in(h, shop.org, shop.alice) as alice:
         hidden = await alice.get(page)
         async with signed_in(h, shop.org, shop.admin) as admin:
-            issued = await post(admin, f"{page}/issue", {}, page=page)
-            twice = await post(admin, f"{page}/issue", {}, page=page)
+            issued = await admin.submit(f"{page}/issue", {}, page=page)
+            twice = await admin.submit(f"{page}/issue", {}, page=page)
         visible = await alice.get(page)
     assert hidden.status_code == 404
     assert issued.status_code == 303
@@ -121,7 +97,7 @@ async def test_other_customers_workspaces_and_forged_forms_get_nothing(invoices,
         staff_form = await bob.get("/invoices/new")
     async with signed_in(h, other.org, other.admin) as stranger:
         elsewhere = await stranger.get(page)
-        elsewhere_pay = await post(stranger, f"{page}/payments", {"method": "Cash"}, page="/invoices")
+        elsewhere_pay = await stranger.submit(f"{page}/payments", {"method": "Cash"}, page="/invoices")
     async with signed_in(h, shop.org, shop.admin) as admin:
         forged = await admin.post(f"{page}/payments", data={"method": "Cash"})
     still = await h.client.get(f"/api/v1/invoices/{invoice['id']}", headers=shop.admin.headers)

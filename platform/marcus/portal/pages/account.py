@@ -1,6 +1,6 @@
 """Signing up, verifying the emailed code, signing in (two steps where the workspace wants an
-emailed code) and out. Every page calls the same identity services and rate limits as the
-API; the pages only turn forms into those calls and the results into cookies and redirects."""
+emailed code) and out. Every page calls the same rate-limited identity flows (``AuthCall``) as
+the API; the pages only turn forms into those calls and the results into cookies and redirects."""
 
 from __future__ import annotations
 
@@ -12,20 +12,16 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from marcus.auth import service
+from marcus.auth.calls import AuthCallDep
 from marcus.auth.schemas import CodeResend, CodeVerify, LoginCreate, RegistrationCreate
 from marcus.errors import MarcusError
 from marcus.portal.forms import FormErrors, form_values, parse_form
 from marcus.portal.shell import PageDep, redirect, render, safe_next
 from marcus.portal.visitor import sign_in, sign_out
-from marcus.ratelimit import client_ip
 
 router = APIRouter()
 Next = Annotated[str | None, Query(alias="next", max_length=500)]
 Email = Annotated[str, Query(max_length=320)]
-
-
-def _client(request: Request) -> service.Client:
-    return service.Client(ip=client_ip(request), user_agent=request.headers.get("user-agent"))
 
 
 async def _form_page(
@@ -41,23 +37,15 @@ async def login_form(request: Request, next_: Next = None, email: Email = "") ->
 
 
 @router.post("/login", response_class=HTMLResponse)
-async def login(request: Request, page: PageDep) -> Response:
+async def login(request: Request, auth: AuthCallDep) -> Response:
     """Check email and password: signed in, or on to the emailed code when the workspace asks for it."""
     form = await request.form()
     data, errors = parse_form(LoginCreate, form)
     if data is None:
         return await _form_page(request, "portal/login.html", form, errors)
-    kernel, target = page.kernel, safe_next(str(form.get("next") or ""))
+    target = safe_next(str(form.get("next") or ""))
     try:
-        await kernel.limiter.check_attempt("login", ip=client_ip(request), account=f"{page.workspace.id}:{data.email}")
-        result = await service.login(
-            page.db,
-            kernel.settings,
-            tenant=page.workspace,
-            email=data.email,
-            password=data.password,
-            client=_client(request),
-        )
+        result = await auth.login(email=data.email, password=data.password)
     except MarcusError as exc:
         return await _form_page(request, "portal/login.html", form, FormErrors.of_error(exc), exc.status)
     if isinstance(result, service.LoginChallenge):
@@ -66,7 +54,7 @@ async def login(request: Request, page: PageDep) -> Response:
             "/login/code?" + urlencode({"email": data.email, "next": target}),
             notice="We emailed you a sign-in code.",
         )
-    sign_in(request, kernel.settings, result)
+    sign_in(request, auth.settings, result)
     return redirect(request, target)
 
 
@@ -77,27 +65,17 @@ async def login_code_form(request: Request, email: Email = "", next_: Next = Non
 
 
 @router.post("/login/code", response_class=HTMLResponse)
-async def login_code(request: Request, page: PageDep) -> Response:
+async def login_code(request: Request, auth: AuthCallDep) -> Response:
     """Finish signing in with the emailed code."""
     form = await request.form()
     data, errors = parse_form(CodeVerify, form)
     if data is None:
         return await _form_page(request, "portal/login_code.html", form, errors)
     try:
-        await page.kernel.limiter.check_attempt(
-            "verify", ip=client_ip(request), account=f"{page.workspace.id}:{data.email}"
-        )
-        tokens = await service.verify_login(
-            page.db,
-            page.kernel.settings,
-            tenant=page.workspace,
-            email=data.email,
-            code=data.code,
-            client=_client(request),
-        )
+        tokens = await auth.verify_login(email=data.email, code=data.code)
     except MarcusError as exc:
         return await _form_page(request, "portal/login_code.html", form, FormErrors.of_error(exc), exc.status)
-    sign_in(request, page.kernel.settings, tokens)
+    sign_in(request, auth.settings, tokens)
     return redirect(request, safe_next(str(form.get("next") or "")))
 
 
@@ -117,7 +95,7 @@ async def signup_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/signup", response_class=HTMLResponse)
-async def signup(request: Request, page: PageDep) -> Response:
+async def signup(request: Request, auth: AuthCallDep) -> Response:
     """Create a customer account; a code goes to the address."""
     form = await request.form()
     data, errors = parse_form(
@@ -126,8 +104,7 @@ async def signup(request: Request, page: PageDep) -> Response:
     if data is None:
         return await _form_page(request, "portal/signup.html", form, errors)
     try:
-        await page.kernel.limiter.check("signup_ip", client_ip(request))
-        await service.register(page.db, page.kernel.settings, tenant=page.workspace, data=data)
+        await auth.register(data)
     except MarcusError as exc:
         return await _form_page(request, "portal/signup.html", form, FormErrors.of_error(exc), exc.status)
     return redirect(request, "/verify?" + urlencode({"email": data.email}), notice=f"We sent a code to {data.email}.")
@@ -140,19 +117,14 @@ async def verify_form(request: Request, email: Email = "") -> HTMLResponse:
 
 
 @router.post("/verify", response_class=HTMLResponse)
-async def verify(request: Request, page: PageDep) -> Response:
+async def verify(request: Request, auth: AuthCallDep) -> Response:
     """Verify the address with the emailed code."""
     form = await request.form()
     data, errors = parse_form(CodeVerify, form)
     if data is None:
         return await _form_page(request, "portal/verify.html", form, errors)
     try:
-        await page.kernel.limiter.check_attempt(
-            "verify", ip=client_ip(request), account=f"{page.workspace.id}:{data.email}"
-        )
-        await service.verify_registration(
-            page.db, page.kernel.settings, tenant=page.workspace, email=data.email, code=data.code
-        )
+        await auth.verify_registration(email=data.email, code=data.code)
     except MarcusError as exc:
         return await _form_page(request, "portal/verify.html", form, FormErrors.of_error(exc), exc.status)
     return redirect(
@@ -161,7 +133,7 @@ async def verify(request: Request, page: PageDep) -> Response:
 
 
 @router.post("/resend", response_class=HTMLResponse)
-async def resend(request: Request, page: PageDep) -> Response:
+async def resend(request: Request, auth: AuthCallDep) -> Response:
     """Send a new registration or sign-in code (at most one a minute)."""
     form = await request.form()
     data, errors = parse_form(CodeResend, form)
@@ -169,12 +141,7 @@ async def resend(request: Request, page: PageDep) -> Response:
     if data is None:
         return await _form_page(request, "portal/verify.html", form, errors)
     try:
-        await page.kernel.limiter.check_attempt(
-            "resend", ip=client_ip(request), account=f"{page.workspace.id}:{data.email}"
-        )
-        await service.resend_code(
-            page.db, page.kernel.settings, tenant=page.workspace, email=data.email, purpose=data.purpose
-        )
+        await auth.resend_code(email=data.email, purpose=data.purpose)
     except MarcusError as exc:
         return redirect(request, f"{back}?{urlencode({'email': data.email})}", notice=exc.detail)
     notice = "If a code is due for this address, a new one is on its way."

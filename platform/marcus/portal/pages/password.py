@@ -8,12 +8,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from marcus.auth import service
+from marcus.auth.calls import AuthCallDep
 from marcus.auth.schemas import PasswordForgot, PasswordReset
 from marcus.errors import MarcusError
 from marcus.portal.forms import FormErrors, form_values, parse_form
-from marcus.portal.shell import PageDep, redirect, render
-from marcus.ratelimit import client_ip
+from marcus.portal.shell import redirect, render
 
 router = APIRouter()
 Email = Annotated[str, Query(max_length=320)]
@@ -26,7 +25,7 @@ async def forgot_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/password/forgot", response_class=HTMLResponse)
-async def forgot(request: Request, page: PageDep) -> Response:
+async def forgot(request: Request, auth: AuthCallDep) -> Response:
     """Email a reset code (the answer is the same whether the account exists or not)."""
     form = await request.form()
     data, errors = parse_form(PasswordForgot, form)
@@ -34,10 +33,7 @@ async def forgot(request: Request, page: PageDep) -> Response:
         values = {"form": form_values(form), "errors": errors}
         return await render(request, "portal/password_forgot.html", values, status_code=422)
     try:
-        await page.kernel.limiter.check_attempt(
-            "resend", ip=client_ip(request), account=f"{page.workspace.id}:{data.email}"
-        )
-        await service.forgot_password(page.db, page.kernel.settings, tenant=page.workspace, email=data.email)
+        await auth.forgot_password(email=data.email)
     except MarcusError as exc:
         values = {"form": form_values(form), "errors": FormErrors.of_error(exc)}
         return await render(request, "portal/password_forgot.html", values, status_code=exc.status)
@@ -52,7 +48,7 @@ async def reset_form(request: Request, email: Email = "") -> HTMLResponse:
 
 
 @router.post("/password/reset", response_class=HTMLResponse)
-async def reset(request: Request, page: PageDep) -> Response:
+async def reset(request: Request, auth: AuthCallDep) -> Response:
     """Set the new password; then sign in with it."""
     form = await request.form()
     data, errors = parse_form(PasswordReset, form)
@@ -60,17 +56,7 @@ async def reset(request: Request, page: PageDep) -> Response:
         values = {"form": form_values(form), "errors": errors}
         return await render(request, "portal/password_reset.html", values, status_code=422)
     try:
-        await page.kernel.limiter.check_attempt(
-            "verify", ip=client_ip(request), account=f"{page.workspace.id}:{data.email}"
-        )
-        await service.reset_password(
-            page.db,
-            page.kernel.settings,
-            tenant=page.workspace,
-            email=data.email,
-            code=data.code,
-            new_password=data.new_password,
-        )
+        await auth.reset_password(email=data.email, code=data.code, new_password=data.new_password)
     except MarcusError as exc:
         values = {"form": form_values(form), "errors": FormErrors.of_error(exc)}
         return await render(request, "portal/password_reset.html", values, status_code=exc.status)
