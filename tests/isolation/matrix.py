@@ -343,8 +343,7 @@ def expected_status(case: Case, req: Request) -> set[int] | None:
         return {401} | success if route.audience == PUBLIC and case.kind == "read" else {401}
     if role == "b_admin":
         if targets_a:
-            # 422 when the rejected reference is a name (a role of A unknown in B), not a row.
-            return {403, 404, 422} if case.kind == "write" else {403, 404}
+            return {403, 404}
         if case.kind == "write" and req.refs_in_body:
             return {400, 403, 404, 409, 422}
         return None

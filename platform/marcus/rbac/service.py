@@ -39,8 +39,8 @@ RESERVED_NAMES = frozenset({"permissions"})  # a path of its own under /api/v1/r
 
 async def assign_role(session: AsyncSession, *, org_id: uuid.UUID, user_id: uuid.UUID, role: str) -> None:
     """Give ``user_id`` the ``role`` (a template or custom role) in ``org_id``; idempotent."""
-    await _ensure_role_exists(session, org_id=org_id, role=role)
     await _ensure_user(session, org_id=org_id, user_id=user_id)
+    await _ensure_role_exists(session, org_id=org_id, role=role)
     await bump_version(session, org_id)
     await session.execute(
         insert(RoleAssignment)
@@ -293,7 +293,9 @@ async def assign_role_as(
     user_id: uuid.UUID,
     role: str,
 ) -> list[str]:
-    """``assign_role`` on behalf of ``actor_id``, who must hold what the role grants."""
+    """``assign_role`` on behalf of ``actor_id``, who must hold what the role grants (a user
+    outside the workspace is a 404 before anything about the role is said)."""
+    await _ensure_user(session, org_id=org_id, user_id=user_id)
     await _ensure_role_exists(session, org_id=org_id, role=role)
     await _ensure_may_manage(session, enforcer=enforcer, org_id=org_id, actor_id=actor_id, role=role)
     await assign_role(session, org_id=org_id, user_id=user_id, role=role)
@@ -309,9 +311,10 @@ async def revoke_role_as(
     user_id: uuid.UUID,
     role: str,
 ) -> list[str]:
-    """``revoke_role`` on behalf of ``actor_id``, who must hold what the role grants."""
-    await _ensure_role_exists(session, org_id=org_id, role=role)
+    """``revoke_role`` on behalf of ``actor_id``, who must hold what the role grants (a user
+    outside the workspace is a 404 before anything about the role is said)."""
     await _ensure_user(session, org_id=org_id, user_id=user_id)
+    await _ensure_role_exists(session, org_id=org_id, role=role)
     await _ensure_may_manage(session, enforcer=enforcer, org_id=org_id, actor_id=actor_id, role=role)
     await revoke_role(session, org_id=org_id, user_id=user_id, role=role)
     return await roles_of(session, org_id=org_id, user_id=user_id)

@@ -276,3 +276,15 @@ async def test_bookings_made_on_pages_reach_open_pages_of_the_workspace_only(rea
         }
     ]
     assert there.frames == []
+
+
+async def test_a_service_page_links_to_booking_it(ready, kit):
+    async with ready() as (h, shop):
+        listed = (await h.client.get("/api/v1/services", headers=shop.admin.headers)).json()["items"]
+        service = next(s for s in listed if s["id"] == str(shop.service_id))
+        async with signed_in(h, shop.org, shop.alice) as alice:
+            page = await alice.get(f"/services/{service['slug']}")
+            followed = await alice.get(f"/appointments/book/{shop.service_id}")
+    assert page.status_code == 200
+    assert f'href="/appointments/book/{shop.service_id}"' in page.text
+    assert followed.status_code == 200

@@ -129,8 +129,12 @@ async def service_page(
     row = await service.get_service(
         page.db, org_id=page.workspace.id, slug=slug, statuses=service.readable_statuses(manager=manager)
     )
+    # The appointments plugin (when the workspace has it) books at /appointments/book/<service id>.
+    bookable = row.status == "active" and page.workspace.has_plugin("appointments")
     return await marcus.render(
-        request, "services/detail.html", {"service": _read(row, page.workspace), "manager": manager}
+        request,
+        "services/detail.html",
+        {"service": _read(row, page.workspace), "manager": manager, "bookable": bookable},
     )
 
 
