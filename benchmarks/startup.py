@@ -43,7 +43,7 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
-MIGRATED = re.compile(r"Database up to date \(.*?([0-9.]+)s\)")
+MIGRATED = re.compile(r"Migrating the database .*done \(([0-9.]+)s\)")
 
 
 @dataclass
