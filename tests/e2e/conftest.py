@@ -71,9 +71,11 @@ def _unavailable(reason: str) -> None:
 async def chromium() -> AsyncIterator[Any]:
     """A headless Debian Chromium, driven by Playwright."""
     try:
-        from playwright.async_api import async_playwright
+        from playwright.async_api import async_playwright, expect
     except ImportError:
         _unavailable("the playwright package is not installed (pip install -e .[test])")
+    # Waits for what the page must show, not timings: 5 s is short on a loaded 2-core CI machine.
+    expect.set_options(timeout=15_000)
     if not shutil.which(CHROMIUM):
         _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
     async with async_playwright() as playwright:

@@ -69,7 +69,8 @@ async def test_the_readme_tour(tour_db, tenant_factory, marcus_live_server, mail
 
         visitor = await (await chromium.new_context(viewport=VIEW)).new_page()  # Swagger UI: not our markup to check
         await visitor.goto(f"{base}/docs")
-        await expect(visitor.locator('[data-path="/api/v1/auth/login"]').first).to_be_visible()
+        login_operation = visitor.locator('[data-path="/api/v1/auth/login"]').first
+        await expect(login_operation).to_be_visible(timeout=20_000)  # Swagger UI renders every operation first
         await shoot(visitor, "1-docs")
 
         staff = await (await pages.context(chromium, viewport=VIEW)).new_page()

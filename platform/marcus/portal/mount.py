@@ -202,7 +202,8 @@ async def error_page(request: Request, exc: Exception) -> Response:
     kernel: Kernel = request.app.state.kernel
     found = request.scope.get("state", {}).get(STATE)
     if isinstance(found, PageState):  # no session: the request's may already be closed
-        state = PageState(kernel=kernel, visitor=found.visitor, tenant=found.tenant)
+        visitor = Visitor(kernel=kernel, principal=found.visitor.principal)
+        state = PageState(kernel=kernel, visitor=visitor, tenant=found.tenant)
     else:
         state = PageState(kernel=kernel, visitor=Visitor(kernel=kernel), tenant=await _tenant(request, kernel))
     headers = {"Retry-After": str(exc.retry_after)} if hasattr(exc, "retry_after") else None

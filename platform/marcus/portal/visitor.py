@@ -46,6 +46,9 @@ class Visitor:
 
     kernel: Kernel
     principal: Principal | None = None
+    #: The request's session (bound to the workspace): a stale policy reloads on it rather than
+    #: on a second pooled connection. None where the request's session is gone (error pages).
+    session: AsyncSession | None = field(default=None, repr=False)
     _scopes: dict[str, Scope | None] = field(default_factory=dict, repr=False)
 
     @property
@@ -58,7 +61,7 @@ class Visitor:
             return None
         if permission not in self._scopes:
             self._scopes[permission] = await self.kernel.rbac.check(
-                self.principal.org_id, self.principal.user_id, permission
+                self.principal.org_id, self.principal.user_id, permission, session=self.session
             )
         scope = self._scopes[permission]
         return Grant(principal=self.principal, permission=permission, scope=scope) if scope else None
@@ -115,7 +118,7 @@ async def resolve(
     principal = Principal(
         user_id=claims.user_id, org_id=claims.org_id, email=claims.email, session_id=claims.session_id
     )
-    return Visitor(kernel=kernel, principal=principal)
+    return Visitor(kernel=kernel, principal=principal, session=session)
 
 
 async def _from_access(

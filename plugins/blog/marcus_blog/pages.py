@@ -35,7 +35,7 @@ LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
 
 
 async def _viewer(page: marcus.PageState) -> Viewer:
-    return await viewer_for(page.kernel, page.visitor.principal)
+    return await viewer_for(page.kernel, page.visitor.principal, page.visitor.session)
 
 
 @router.get("", response_class=HTMLResponse)
