@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import marcus
 from marcus_appointments.events import Booked
-from marcus_appointments.models import PENDING, UPCOMING, Appointment
+from marcus_appointments.models import PENDING, UPCOMING, Appointment, Slot
 from marcus_appointments.settings import AppointmentsSettings
 
 _CLAIM = """
@@ -99,6 +99,17 @@ class SlotState:
     enabled: bool = True
     deleted: bool = False
 
+    @classmethod
+    def of(cls, slot: Slot, *, deleted: bool = False) -> SlotState:
+        return cls(
+            id=slot.id,
+            service_id=slot.service_id,
+            booked=slot.booked,
+            capacity=slot.capacity,
+            enabled=slot.enabled,
+            deleted=deleted,
+        )
+
 
 @dataclass(frozen=True, kw_only=True)
 class Booking:
@@ -117,6 +128,27 @@ class BookingRequest:
     note: str = ""
     service_id: uuid.UUID | None = None
     attachments: tuple[dict[str, Any], ...] = ()
+
+    @classmethod
+    def by(
+        cls,
+        grant: marcus.Grant,
+        *,
+        customer_id: uuid.UUID | None,
+        field: str = "body.customer_id",
+        code: str = "not_your_booking",
+        **how: Any,
+    ) -> BookingRequest:
+        """The caller's booking: for themselves, or for ``customer_id`` when they may book for
+        anyone (scope ``any``: staff); a customer naming someone else is a 403 naming ``field``."""
+        me = grant.principal.user_id
+        if customer_id not in (None, me) and grant.scope != "any":
+            raise marcus.Forbidden(
+                "You may book only for yourself.",
+                code=code,
+                errors=[{"field": field, "message": "must be your own id (or left out)"}],
+            )
+        return cls(customer_id=customer_id or me, actor_id=me, **how)
 
 
 async def book(

@@ -178,7 +178,7 @@ async def update_slot(
 ) -> Slot:
     """Enable or disable a slot (refused while it has live bookings)."""
     slot = await slots.set_enabled(session, org_id=tenant.id, slot_id=slot_id, enabled=body.enabled)
-    await announce(kernel, tenant.id, _state(slot))
+    await announce(kernel, tenant.id, SlotState.of(slot))
     return slot
 
 
@@ -188,7 +188,7 @@ async def delete_slot(
 ) -> None:
     """Delete a slot without live bookings."""
     slot = await slots.delete_slot(session, org_id=tenant.id, slot_id=slot_id)
-    await announce(kernel, tenant.id, _state(slot, deleted=True))
+    await announce(kernel, tenant.id, SlotState.of(slot, deleted=True))
 
 
 @router.delete("/slots", response_model=SlotsDeleted)
@@ -202,40 +202,11 @@ async def delete_day_slots(
 ) -> SlotsDeleted:
     """Delete a service's slots of one local day (none if any has live bookings)."""
     gone = await slots.delete_day(session, org_id=tenant.id, service_id=service_id, day=day, zone=slots.zone_of(tenant))
-    await announce(kernel, tenant.id, *(_state(s, deleted=True) for s in gone))
+    await announce(kernel, tenant.id, *(SlotState.of(s, deleted=True) for s in gone))
     return SlotsDeleted(deleted=len(gone))
 
 
-def _state(slot: Slot, *, deleted: bool = False) -> SlotState:
-    return SlotState(
-        id=slot.id,
-        service_id=slot.service_id,
-        booked=slot.booked,
-        capacity=slot.capacity,
-        enabled=slot.enabled,
-        deleted=deleted,
-    )
-
-
 # --- booking, lists and exports --------------------------------------------------------------
-
-
-def _booking_request(grant: Grant, body: AppointmentCreate) -> BookingRequest:
-    me = grant.principal.user_id
-    if body.customer_id not in (None, me) and grant.scope != "any":
-        raise marcus.Forbidden(
-            "You may book only for yourself.",
-            code="not_your_booking",
-            errors=[{"field": "body.customer_id", "message": "must be your own id (or left out)"}],
-        )
-    return BookingRequest(
-        customer_id=body.customer_id or me,
-        actor_id=me,
-        slot_id=body.slot_id,
-        meeting_type=body.meeting_type.value,
-        note=body.note,
-        service_id=body.service_id,
-    )
 
 
 @router.post("", response_model=AppointmentRead, status_code=status.HTTP_201_CREATED, responses=BOOKING_ERRORS)
@@ -249,7 +220,18 @@ async def create_appointment(
 ) -> Appointment:
     """Book a slot (409 with a problem body when it is taken)."""
     booked = await booking.book(
-        session, kernel.events, org_id=tenant.id, request=_booking_request(grant, body), settings=settings
+        session,
+        kernel.events,
+        org_id=tenant.id,
+        request=BookingRequest.by(
+            grant,
+            customer_id=body.customer_id,
+            slot_id=body.slot_id,
+            meeting_type=body.meeting_type.value,
+            note=body.note,
+            service_id=body.service_id,
+        ),
+        settings=settings,
     )
     await announce(kernel, tenant.id, booked.slot)
     return booked.appointment

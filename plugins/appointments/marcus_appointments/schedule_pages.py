@@ -232,8 +232,5 @@ async def toggle_slot(
     except marcus.MarcusError as exc:  # the session was rolled back: read everything afresh
         failed = marcus.FormErrors().add(None, exc.detail)
         return await _schedule_page(request, page, service_id, day, errors=failed, status=exc.status)
-    state = SlotState(
-        id=slot.id, service_id=slot.service_id, booked=slot.booked, capacity=slot.capacity, enabled=slot.enabled
-    )
-    await announce(page.kernel, org, state)
+    await announce(page.kernel, org, SlotState.of(slot))
     return marcus.redirect(request, _url(service_id, day), notice=f"The slot is {action}d.")

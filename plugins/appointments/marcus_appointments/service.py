@@ -342,10 +342,7 @@ async def reschedule(
     event = Rescheduled(**_fields(moved), previous_starts_at=previous, slot_id=new_slot.id)
     await marcus.publish(session, event, actor_id=actor_id)
     await session.commit()
-    state = SlotState(
-        id=new_slot.id, service_id=new_slot.service_id, booked=new_slot.booked, capacity=new_slot.capacity
-    )
-    return moved, state, old
+    return moved, SlotState.of(new_slot), old
 
 
 async def _reschedule_refusal(

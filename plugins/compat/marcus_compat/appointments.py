@@ -166,24 +166,6 @@ class BookAppointment(CompatModel):
         return self
 
 
-def _booking_request(grant: marcus.Grant, body: BookAppointment, service_id: uuid.UUID) -> BookingRequest:
-    me = grant.principal.user_id
-    if body.user_id not in (None, me) and grant.scope != "any":
-        raise marcus.Forbidden(
-            "You may book only for yourself: userId cannot name another user.",
-            code="user_id_override",
-            errors=[{"field": "userId", "message": "must be your own id (or left out)"}],
-        )
-    return BookingRequest(
-        customer_id=body.user_id or me,
-        actor_id=me,
-        slot_id=body.slot_id,
-        meeting_type=body.meeting_type.value,
-        note=body.note,
-        service_id=service_id,
-    )
-
-
 @router.post("")
 async def create_appointment(
     request: Request,
@@ -198,7 +180,16 @@ async def create_appointment(
     fields, uploads, _ = await request_fields(request, file_fields=("files",))
     body = validate(BookAppointment, fields)
     chosen = await resolve_service(session, org_id=tenant.id, name=body.service_name)
-    wanted = _booking_request(grant, body, chosen.id)
+    wanted = BookingRequest.by(
+        grant,
+        customer_id=body.user_id,
+        field="userId",
+        code="user_id_override",
+        slot_id=body.slot_id,
+        meeting_type=body.meeting_type.value,
+        note=body.note,
+        service_id=chosen.id,
+    )
     if uploads:
         booked = await attachments.book_with_files(
             session,

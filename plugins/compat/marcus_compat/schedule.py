@@ -106,17 +106,6 @@ def slot_row(slot: Slot, service: Service | None) -> dict[str, Any]:
     }
 
 
-def _state(slot: Slot, *, deleted: bool = False) -> SlotState:
-    return SlotState(
-        id=slot.id,
-        service_id=slot.service_id,
-        booked=slot.booked,
-        capacity=slot.capacity,
-        enabled=slot.enabled,
-        deleted=deleted,
-    )
-
-
 # --- request bodies --------------------------------------------------------------------------
 
 
@@ -232,7 +221,7 @@ async def update_slot(
     if refusal is not None:
         raise refusal
     slot = await slots.set_enabled(session, org_id=tenant.id, slot_id=slot_id, enabled=body.status == AVAILABLE)
-    await announce(kernel, tenant.id, _state(slot))
+    await announce(kernel, tenant.id, SlotState.of(slot))
     service = (await services_by_id(session, org_id=tenant.id, ids=[slot.service_id])).get(slot.service_id)
     return ok(slot_row(slot, service), f"Slot {body.status} updated successfully")
 
@@ -253,5 +242,5 @@ async def delete_day_slots(
         gone = await slots.delete_day(session, org_id=tenant.id, service_id=service.id, day=day, zone=zone)
     except marcus.Conflict as exc:
         raise marcus.Conflict("Cannot delete slots with booked appointments", code=exc.code, errors=exc.errors) from exc
-    await announce(kernel, tenant.id, *(_state(slot, deleted=True) for slot in gone))
+    await announce(kernel, tenant.id, *(SlotState.of(slot, deleted=True) for slot in gone))
     return ok({"deleted_count": len(gone)}, "Slots deleted successfully")
