@@ -106,6 +106,7 @@ class Pages:
         self.axe = axe
         self.problems: dict[str, list[str]] = {}
         self.console: list[str] = []
+        self.artifacts = SCREENSHOTS  # where screenshots (and files a test downloads) are kept
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     async def context(self, browser: Any, **options: Any) -> Any:

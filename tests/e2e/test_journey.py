@@ -8,10 +8,8 @@ invoice. A member of workspace B sees none of it. Every page is screenshot
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -33,9 +31,6 @@ PASSWORD = "a-long-pass-phrase"
 PLUGINS = ["services", "appointments", "documents", "invoices"]
 ZONE = "Europe/Paris"
 LIVE = 15_000  # ms a live update may take on a busy two-core machine
-SCREENSHOTS = Path(
-    os.environ.get("MARCUS_SCREENSHOTS", Path(__file__).resolve().parents[2] / ".marcus" / "screenshots")
-)
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
 
@@ -165,7 +160,7 @@ async def test_book_watch_complete_invoice_and_isolation(
         async with cora.expect_download() as download_info:
             await cora.get_by_role("link", name="Download PDF").click()
         download = await download_info.value
-        saved = SCREENSHOTS / f"{number}.pdf"
+        saved = pages.artifacts / f"{number}.pdf"
         await download.save_as(saved)
         assert saved.read_bytes().startswith(b"%PDF")
         await cora.get_by_role("link", name="Reschedule").click()

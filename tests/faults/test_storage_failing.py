@@ -25,7 +25,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import text
 
-from marcus.testing.supabase import FakeSupabaseStorage
+from marcus.testing.supabase import FakeSupabaseStorage, serve_fake_supabase
 
 URL = "/api/v1/documents"
 PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -65,16 +65,8 @@ class FailingSupabase(FakeSupabaseStorage):
 @pytest.fixture
 async def supabase() -> AsyncIterator[FailingSupabase]:
     fake = FailingSupabase()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    fake.url = f"http://{host}:{port}"
-    try:
+    async with serve_fake_supabase(fake):
         yield fake
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture(scope="module")

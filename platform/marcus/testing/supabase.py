@@ -163,9 +163,10 @@ class FakeSupabaseStorage:
 
 
 @asynccontextmanager
-async def serve_fake_supabase() -> AsyncIterator[FakeSupabaseStorage]:
-    """A ``FakeSupabaseStorage`` listening on a free port of 127.0.0.1 (its ``url``) until exit."""
-    fake = FakeSupabaseStorage()
+async def serve_fake_supabase(fake: FakeSupabaseStorage | None = None) -> AsyncIterator[FakeSupabaseStorage]:
+    """``fake`` (a new ``FakeSupabaseStorage`` by default, or a subclass's instance) listening on
+    a free port of 127.0.0.1 (its ``url``) until exit."""
+    fake = fake or FakeSupabaseStorage()
     runner = web.AppRunner(fake.app())
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
