@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     # Background work (outbox relay, mail, jobs) inside the API process; `marcus worker` runs it apart.
     worker: bool = True
     relay_poll_interval: float = Field(default=1.0, gt=0)
+    # Housekeeping (marcus.housekeeping): delivered events and sent mail are kept this many days,
+    # failed ones (for inspection) failed_retention_days; a pass runs every housekeeping_interval s.
+    retention_days: float = Field(default=7.0, gt=0)
+    failed_retention_days: float = Field(default=30.0, gt=0)
+    housekeeping_interval: float = Field(default=3600.0, gt=0)
     # Seconds uvicorn lets in-flight requests finish after SIGTERM before cancelling them.
     shutdown_timeout: float = Field(default=25.0, gt=0)
 

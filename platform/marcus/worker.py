@@ -1,4 +1,4 @@
-"""Background work: the outbox relay, the mail sender and the scheduled jobs.
+"""Background work: the outbox relay, the mail sender, the scheduled jobs and housekeeping.
 
 Runs inside the API process by default (``MARCUS_WORKER=true``) or as ``marcus worker``;
 several of them may run at once (the relay claims events with ``SKIP LOCKED``).
@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from marcus.events.relay import Relay
+from marcus.housekeeping import Housekeeper
 from marcus.jobs import JobRunner
 from marcus.kernel import Kernel
 from marcus.metrics import Metrics
@@ -40,6 +41,7 @@ async def background(kernel: Kernel, *, metrics: Metrics | None = None) -> Async
     tasks = [
         asyncio.create_task(relay_for(kernel).run(stop), name="marcus-outbox-relay"),
         asyncio.create_task(job_runner_for(kernel, metrics).run(stop), name="marcus-jobs"),
+        asyncio.create_task(Housekeeper(kernel.db, kernel.settings).run(stop), name="marcus-housekeeping"),
     ]
     await kernel.mail.start()
     log.info("background worker started")
