@@ -18,7 +18,7 @@ subfolder is served at ``/static/<plugin>/``) and menu entries. Its handlers use
 session, visitor), ``marcus.VisitorDep``, ``marcus.parse_form`` and ``marcus.FormErrors``.
 """
 
-from marcus.portal.forms import FormErrors, form_values, parse_form
+from marcus.portal.forms import FormErrors, chosen_files, form_values, parse_form
 from marcus.portal.shell import (
     PageDep,
     PageState,
@@ -38,6 +38,7 @@ __all__ = [
     "SignedInDep",
     "Visitor",
     "VisitorDep",
+    "chosen_files",
     "flash",
     "form_values",
     "page_require",

@@ -7,14 +7,15 @@ the API's problem details do) into the same shape, so a page shows a taken slug 
 password next to its field, exactly where the validation error would be; with ``fields=``
 (the fields the form shows) an error about anything else is shown on top of the form.
 ``errors.renamed(...)`` moves messages to the names a page's fields carry (a prefix, one
-field for a list's items, or the top of the form).
+field for a list's items, or the top of the form). ``chosen_files(form)`` reads a file input.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
+import fastapi
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
@@ -96,6 +97,17 @@ class FormErrors:
                 moved.add(rename(name), message)
         moved.general += self.general
         return moved
+
+    def items_as_one(self, field: str) -> FormErrors:
+        """Messages about a list's items (``files.0``, ``files.1`` ...) shown next to its one input."""
+        return self.renamed(lambda name: field if name.startswith(field) else name)
+
+
+def chosen_files(form: FormData, name: str = "files") -> list[fastapi.UploadFile]:
+    """The files picked in the form's file input ``name`` (a browser sends one empty part when none is),
+    typed as the API's uploads are, so a page hands them to the same service functions."""
+    picked = [f for f in form.getlist(name) if isinstance(f, UploadFile) and f.filename]
+    return cast("list[fastapi.UploadFile]", picked)  # FastAPI's class adds only pydantic hooks to Starlette's
 
 
 def form_values(form: FormData | Mapping[str, Any]) -> dict[str, Any]:

@@ -1,5 +1,6 @@
-"""One appointment's pages: details (meeting type and note), cancel, reschedule to another
-free time of the same service, the PDF and the calendar file; staff approve and complete.
+"""One appointment's pages: details (meeting type and note), its files (upload, download
+through a short-lived signed link, remove), cancel, reschedule to another free time of the
+same service, the PDF and the calendar file; staff approve, complete and mark a no-show.
 The appointment is always found through the caller's grant: someone else's is a 404.
 """
 
@@ -10,12 +11,12 @@ from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 import marcus
-from marcus_appointments import ics, service, slots
+from marcus_appointments import attachments, ics, service, slots
 from marcus_appointments.booking_pages import (
     DAYS_SHOWN,
     MEETING_LABELS,
@@ -39,6 +40,7 @@ CanUpdate = Annotated[marcus.Grant, marcus.page_require(UPDATE)]
 CanCancel = Annotated[marcus.Grant, marcus.page_require(CANCEL)]
 CanReschedule = Annotated[marcus.Grant, marcus.page_require(RESCHEDULE)]
 CanManage = Annotated[marcus.Grant, marcus.page_require(MANAGE)]
+Files = Annotated[marcus.TenantFiles, Depends(marcus.tenant_files(attachments.PLUGIN))]
 
 
 @router.get("/{appointment_id}", response_class=HTMLResponse)
@@ -166,6 +168,12 @@ async def complete(request: Request, appointment_id: uuid.UUID, page: marcus.Pag
     return await _staff_step(request, page, grant, appointment_id, service.complete, "completed")
 
 
+@router.post("/{appointment_id}/no-show", response_class=HTMLResponse)
+async def mark_no_show(request: Request, appointment_id: uuid.UUID, page: marcus.PageDep, grant: CanManage) -> Response:
+    """Record that the customer did not come (once the appointment has started)."""
+    return await _staff_step(request, page, grant, appointment_id, service.mark_no_show, "marked as a no-show")
+
+
 async def _staff_step(
     request: Request,
     page: marcus.PageState,
@@ -174,7 +182,7 @@ async def _staff_step(
     step: Callable[..., Awaitable[Appointment]],
     outcome: str,
 ) -> Response:
-    """Take one lifecycle step (``service.approve``, ``service.complete``) and say so, or show why not."""
+    """Take one lifecycle step (``service.approve``, ``complete``, ``mark_no_show``) and say so, or show why not."""
     appointment = await service.get_appointment(page.db, grant, appointment_id=appointment_id)
     try:
         done = await step(page.db, appointment, actor_id=grant.principal.user_id)
@@ -204,14 +212,72 @@ async def appointment_ics(appointment_id: uuid.UUID, page: marcus.PageDep, grant
     return Response(data, media_type=ics.ICS_TYPE, headers={"Content-Disposition": disposition})
 
 
-async def _refused(
-    request: Request, page: marcus.PageState, grant: marcus.Grant, appointment_id: uuid.UUID, exc: marcus.MarcusError
-) -> HTMLResponse:
-    """A refused action: the appointment read afresh (the session was rolled back), the reason shown."""
+# --- files ---------------------------------------------------------------------------------------
+
+
+@router.get("/{appointment_id}/attachments/{attachment_id}")
+async def download_attachment(
+    appointment_id: uuid.UUID, attachment_id: uuid.UUID, page: marcus.PageDep, grant: CanRead, files: Files
+) -> Response:
+    """Download one file: a redirect to its short-lived signed link (the API's link)."""
     appointment = await service.get_appointment(page.db, grant, appointment_id=appointment_id)
-    return await _detail_page(
-        request, page, appointment, errors=marcus.FormErrors().add(None, exc.detail), status=exc.status
-    )
+    link = await attachments.link(files, appointment, attachment_id=attachment_id)
+    return RedirectResponse(link.url, status_code=303)
+
+
+async def add_attachments(
+    request: Request, appointment_id: uuid.UUID, page: marcus.PageDep, grant: CanUpdate, files: Files
+) -> Response:
+    """Attach files (checked against the workspace's size and type limits, as through the API)."""
+    appointment = await service.get_appointment(page.db, grant, appointment_id=appointment_id)
+    chosen = marcus.chosen_files(await request.form())
+    try:
+        await attachments.add(page.db, files, appointment, uploads=chosen)
+    except marcus.MarcusError as exc:
+        await page.db.rollback()
+        return await _refused(request, page, grant, appointment_id, exc, _file_errors(exc))
+    notice = "The file is attached." if len(chosen) == 1 else f"{len(chosen)} files are attached."
+    return marcus.redirect(request, f"/appointments/{appointment_id}", notice=notice)
+
+
+# An upload route: its body is capped before it is parsed, as the API's upload is.
+router.add_api_route(
+    "/{appointment_id}/attachments",
+    add_attachments,
+    methods=["POST"],
+    response_class=HTMLResponse,
+    route_class_override=marcus.UploadRoute,
+)
+
+
+def _file_errors(exc: marcus.MarcusError) -> marcus.FormErrors:
+    """A refused upload's reason next to the file field (the API names ``files.0`` and friends)."""
+    return marcus.FormErrors.of_error(exc, fields=("files",)).items_as_one("files")
+
+
+@router.post("/{appointment_id}/attachments/{attachment_id}/delete", response_class=HTMLResponse)
+async def delete_attachment(
+    request: Request, appointment_id: uuid.UUID, attachment_id: uuid.UUID, page: marcus.PageDep, grant: CanUpdate
+) -> Response:
+    """Remove one file (the stored file is deleted right after)."""
+    appointment = await service.get_appointment(page.db, grant, appointment_id=appointment_id)
+    await attachments.remove(page.db, appointment, attachment_id=attachment_id, actor_id=grant.principal.user_id)
+    return marcus.redirect(request, f"/appointments/{appointment_id}", notice="The file is removed.")
+
+
+async def _refused(
+    request: Request,
+    page: marcus.PageState,
+    grant: marcus.Grant,
+    appointment_id: uuid.UUID,
+    exc: marcus.MarcusError,
+    errors: marcus.FormErrors | None = None,
+) -> HTMLResponse:
+    """A refused action: the appointment read afresh (the session was rolled back), the reason
+    shown (``errors``: next to the fields it names, else on top of the page)."""
+    appointment = await service.get_appointment(page.db, grant, appointment_id=appointment_id)
+    shown = errors or marcus.FormErrors().add(None, exc.detail)
+    return await _detail_page(request, page, appointment, errors=shown, status=exc.status)
 
 
 async def _detail_page(
@@ -238,6 +304,8 @@ async def _detail_page(
             "schedule": await visitor.can(SCHEDULE),
             "invoice": page.workspace.has_plugin("invoices") and await visitor.can("invoices.invoice:write"),
         },
+        "attachments": appointment.attachments,
+        "max_files": attachments.MAX_FILES,
         "meeting_types": meeting_options(),
         "labels": MEETING_LABELS,
         "form": form or {"meeting_type": appointment.meeting_type, "note": appointment.note},

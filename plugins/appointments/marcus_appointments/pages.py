@@ -2,8 +2,9 @@
 
 Customers: book (``booking_pages``: service -> day -> a slot grid that updates live as others
 book or cancel, then meeting type and note), their appointments (``appointment_pages``:
-details, cancel, reschedule, the PDF and the calendar file). Staff: every appointment with
-filters, approve, complete and cancel; the schedule (``schedule_pages``: rules, generation,
+details, files (upload, download through a signed link, remove), cancel, reschedule, the PDF
+and the calendar file). Staff: every appointment with filters, approve, complete, no-show and
+cancel; the schedule (``schedule_pages``: rules, closures and special days, generation,
 enabling and disabling slots). Every action calls the same services as the API with the same
 grants, and announces slot changes exactly as the API does.
 """

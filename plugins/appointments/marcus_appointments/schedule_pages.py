@@ -1,10 +1,11 @@
 """The staff's schedule page (``appointments.schedule:manage``): a service's weekly
-availability rules, generating its slots (a range of days from the rules, or one day's
-window), and one day's slots to enable or disable. Same services as the API; slot changes
-are announced live exactly as the API announces them.
+availability rules, its date overrides (a day closed, wholly or in part, or open with its own
+hours), generating its slots (a range of days from the rules, or one day's window), and one
+day's slots to enable or disable. Same services as the API; slot changes are announced live
+exactly as the API announces them.
 
-The page holds several forms; each form's fields carry a prefix (``rule-``, ``range-``,
-``day-``) so their ids and error messages never collide.
+The page holds several forms; each form's fields carry a prefix (``rule-``, ``override-``,
+``range-``, ``day-``) so their ids and error messages never collide.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from marcus_appointments import slots
 from marcus_appointments.booking import SlotState
 from marcus_appointments.namespace import announce, announce_generated
 from marcus_appointments.permissions import SCHEDULE
-from marcus_appointments.schemas import GenerateDay, GenerateRange, RuleCreate
+from marcus_appointments.schemas import GenerateDay, GenerateRange, OverrideCreate, RuleCreate
 
 router = APIRouter(prefix="/appointments/schedule")
 CanSchedule = Annotated[marcus.Grant, marcus.page_require(SCHEDULE)]
@@ -42,6 +43,8 @@ RULE_FIELDS = (
     "valid_from",
     "valid_until",
 )
+OVERRIDE_FIELDS = ("day", "kind", "start_time", "end_time", "slot_minutes", "buffer_minutes", "capacity", "note")
+OVERRIDE_KINDS = [("closed", "Closed"), ("open", "Open with its own hours")]
 DAY_FIELDS = ("date", "start_time", "end_time", "duration_minutes", "capacity")
 
 
@@ -88,20 +91,16 @@ async def _schedule_page(
     org = page.workspace.id
     listed = await services.list_services(page.db, org_id=org, statuses=[SERVICE_ACTIVE], page=1, limit=100)
     chosen = service_id or (listed.items[0].id if listed.items else None)
-    if chosen is not None:
-        await services.get_bookable_service(page.db, org_id=org, service_id=chosen)
-    zone = slots.zone_of(page.workspace)
-    today = datetime.now(zone).date()
+    today = datetime.now(slots.zone_of(page.workspace)).date()
     shown = day or today
-    start, end = slots.day_bounds(shown, zone)
     values = {
         "services": listed.items,
         "service_id": chosen,
         "day": shown,
-        "rules": await slots.list_rules(page.db, org_id=org, service_id=chosen) if chosen else [],
-        "slots": await slots.list_slots(page.db, org_id=org, service_id=chosen, start=start, end=end) if chosen else [],
+        **await _of_service(page, chosen, shown),
         "weekdays": list(enumerate(WEEKDAYS)),
         "weekday_options": [(str(n), name) for n, name in enumerate(WEEKDAYS)],
+        "override_kinds": OVERRIDE_KINDS,
         "form": form or _defaults(today),
         "errors": errors or marcus.FormErrors(),
         "previous_day": shown - timedelta(days=1),
@@ -109,6 +108,20 @@ async def _schedule_page(
     }
     code = 422 if errors and status == 200 else status
     return await marcus.render(request, "appointments/schedule.html", values, status_code=code)
+
+
+async def _of_service(page: marcus.PageState, service_id: uuid.UUID | None, day: date) -> dict[str, Any]:
+    """The chosen service's rules, date overrides and slots of ``day`` (none without a service)."""
+    if service_id is None:
+        return {"rules": [], "overrides": [], "slots": []}
+    org = page.workspace.id
+    await services.get_bookable_service(page.db, org_id=org, service_id=service_id)
+    start, end = slots.day_bounds(day, slots.zone_of(page.workspace))
+    return {
+        "rules": await slots.list_rules(page.db, org_id=org, service_id=service_id),
+        "overrides": await slots.list_overrides(page.db, org_id=org, service_id=service_id),
+        "slots": await slots.list_slots(page.db, org_id=org, service_id=service_id, start=start, end=end),
+    }
 
 
 def _defaults(today: date) -> dict[str, Any]:
@@ -119,6 +132,9 @@ def _defaults(today: date) -> dict[str, Any]:
         "rule-slot_minutes": "30",
         "rule-buffer_minutes": "0",
         "rule-capacity": "1",
+        "override-kind": "closed",
+        "override-buffer_minutes": "0",
+        "override-capacity": "1",
         "range-from": today.isoformat(),
         "range-to": (today + timedelta(days=13)).isoformat(),
         "day-date": today.isoformat(),
@@ -147,27 +163,86 @@ async def _parsed(
     return data, values, service_id, _prefixed(errors, prefix)
 
 
+@dataclass(frozen=True, kw_only=True)
+class _Addition:
+    """One of the page's forms adding a row: its model, field prefix, service function and notice."""
+
+    model: type[BaseModel]
+    prefix: str
+    fields: tuple[str, ...]
+    create: Callable[..., Awaitable[Any]]
+    notice: Callable[[Any], str]
+    day: Callable[[Any], date | None] = lambda _: None
+
+
+def _override_notice(data: OverrideCreate) -> str:
+    what = "has its own hours" if data.kind == "open" else "is closed"
+    if data.kind == "closed" and data.start_time and data.end_time:
+        what = f"is closed from {data.start_time:%H:%M} to {data.end_time:%H:%M}"
+    return f"{data.day:%A %d %B %Y} {what}; slots already made for it stay."
+
+
+RULE_FORM = _Addition(
+    model=RuleCreate,
+    prefix="rule-",
+    fields=RULE_FIELDS,
+    create=slots.create_rule,
+    notice=lambda d: f"Rule added: {WEEKDAYS[d.weekday]}s.",
+)
+OVERRIDE_FORM = _Addition(
+    model=OverrideCreate,
+    prefix="override-",
+    fields=OVERRIDE_FIELDS,
+    create=slots.create_override,
+    notice=_override_notice,
+    day=lambda d: d.day,
+)
+
+
 @router.post("/rules", response_class=HTMLResponse)
 async def create_rule(request: Request, page: marcus.PageDep, _: CanSchedule) -> Response:
     """Add a weekly availability rule."""
-    data, values, service_id, errors = await _parsed(request, RuleCreate, "rule-", RULE_FIELDS)
+    return await _add(request, page, RULE_FORM)
+
+
+@router.post("/overrides", response_class=HTMLResponse)
+async def create_override(request: Request, page: marcus.PageDep, _: CanSchedule) -> Response:
+    """Close a day (or part of it), or open it with its own hours."""
+    return await _add(request, page, OVERRIDE_FORM)
+
+
+async def _add(request: Request, page: marcus.PageState, form: _Addition) -> Response:
+    """Validate the form, add its row, show the service (and the day the row is about)."""
+    data, values, service_id, errors = await _parsed(request, form.model, form.prefix, form.fields)
     if data is None:
         return await _schedule_page(request, page, service_id, None, form=values, errors=errors)
     try:
-        await slots.create_rule(page.db, org_id=page.workspace.id, data=data)
+        await form.create(page.db, org_id=page.workspace.id, data=data)
     except marcus.MarcusError as exc:
-        failed = _refused(exc, "rule-", RULE_FIELDS)
+        failed = _refused(exc, form.prefix, form.fields)
         return await _schedule_page(request, page, service_id, None, form=values, errors=failed, status=exc.status)
-    return marcus.redirect(request, _url(data.service_id), notice=f"Rule added: {WEEKDAYS[data.weekday]}s.")
+    return marcus.redirect(request, _url(data.service_id, form.day(data)), notice=form.notice(data))
 
 
 @router.post("/rules/{rule_id}/delete", response_class=HTMLResponse)
 async def delete_rule(request: Request, rule_id: uuid.UUID, page: marcus.PageDep, _: CanSchedule) -> Response:
     """Remove a weekly rule (slots already generated stay)."""
-    service_id = (await _submitted(request))[1]
     await slots.delete_rule(page.db, org_id=page.workspace.id, rule_id=rule_id)
+    return await _removed(request, "The rule is removed; slots already made stay.")
+
+
+@router.post("/overrides/{override_id}/delete", response_class=HTMLResponse)
+async def delete_override(request: Request, override_id: uuid.UUID, page: marcus.PageDep, _: CanSchedule) -> Response:
+    """Remove a date override (slots already generated stay)."""
+    await slots.delete_override(page.db, org_id=page.workspace.id, override_id=override_id)
+    return await _removed(request, "The date override is removed; slots already made stay.")
+
+
+async def _removed(request: Request, notice: str) -> Response:
+    """Back to the service the removal was made from."""
+    service_id = (await _submitted(request))[1]
     target = _url(service_id) if service_id else "/appointments/schedule"
-    return marcus.redirect(request, target, notice="The rule is removed; slots already made stay.")
+    return marcus.redirect(request, target, notice=notice)
 
 
 @dataclass(frozen=True, kw_only=True)

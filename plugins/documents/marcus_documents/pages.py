@@ -18,7 +18,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from marcus_appointments.models import ACTIVE, COMPLETED, Appointment
 from pydantic import ValidationError
 from sqlalchemy import select
-from starlette.datastructures import UploadFile
 
 import marcus
 from marcus_documents import service
@@ -107,7 +106,7 @@ async def upload_document(request: Request, page: marcus.PageDep, grant: CanCrea
     """Upload a document: its files and what it is."""
     form = await request.form()
     submitted = marcus.form_values(form)
-    chosen = [f for f in form.getlist("files") if isinstance(f, UploadFile) and f.filename]
+    chosen = marcus.chosen_files(form)
     upload, errors = _upload(submitted, chosen)
     if upload is None:
         return await _list_page(request, page, grant, form=submitted, errors=errors, code=422)
@@ -128,17 +127,12 @@ def _upload(submitted: dict[str, Any], chosen: list[Any]) -> tuple[DocumentUploa
         upload = DocumentUpload.model_validate(values | {"files": chosen, "tags": [tags] if tags else []})
     except ValidationError as exc:
         errors = marcus.FormErrors.of_validation(exc)
-        return None, _files_as_one(errors)
+        return None, errors.items_as_one("files")
     return upload, marcus.FormErrors()
 
 
-def _files_as_one(errors: marcus.FormErrors) -> marcus.FormErrors:
-    """``files.0`` and friends are shown next to the one file field."""
-    return errors.renamed(lambda name: "files" if name.startswith("files") else name)
-
-
 def _shown(exc: marcus.MarcusError) -> marcus.FormErrors:
-    return _files_as_one(marcus.FormErrors.of_error(exc, fields=UPLOAD_FIELDS))
+    return marcus.FormErrors.of_error(exc, fields=UPLOAD_FIELDS).items_as_one("files")
 
 
 @router.get("/{document_id}", response_class=HTMLResponse)

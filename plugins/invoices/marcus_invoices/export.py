@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import StreamingResponse
 
 import marcus
 from marcus_invoices.models import Invoice
@@ -93,3 +94,10 @@ async def csv_chunks(session: AsyncSession, statement: Select[Invoice], *, tenan
     result = await session.stream_scalars(statement.execution_options(yield_per=BATCH))
     async for batch in result.partitions():
         yield _lines([row(invoice, zone) for invoice in batch])
+
+
+def csv_response(session: AsyncSession, statement: Select[Invoice], *, tenant: marcus.Tenant) -> StreamingResponse:
+    """The rows of ``statement`` as a streamed ``invoices-<workspace>.csv`` download (API and portal)."""
+    headers = {"Content-Disposition": f'attachment; filename="invoices-{tenant.slug}.csv"'}
+    chunks = csv_chunks(session, statement, tenant=tenant)
+    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)

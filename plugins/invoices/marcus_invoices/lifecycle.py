@@ -227,6 +227,11 @@ async def record_payment(
 # --- voiding and overdue -------------------------------------------------------------------
 
 
+def voidable(invoice: Invoice) -> bool:
+    """Whether ``void_invoice`` would take ``invoice`` (pages offer the action only then)."""
+    return VOID in TRANSITIONS[invoice.status] and invoice.amount_paid == 0
+
+
 async def void_invoice(session: AsyncSession, *, invoice: Invoice, data: VoidRequest, actor_id: uuid.UUID) -> Invoice:
     """Cancel an issued invoice on which nothing was paid (its number stays used)."""
     if invoice.status == DRAFT:

@@ -113,9 +113,7 @@ async def export_invoices(
     grant: CanExport, tenant: marcus.CurrentTenant, session: marcus.SessionDep, filters: Filters
 ) -> StreamingResponse:
     """Export the workspace's invoices as CSV for the accountants (same filters as the list)."""
-    chunks = export.csv_chunks(session, service.listed(grant, filters), tenant=tenant)
-    headers = {"Content-Disposition": f'attachment; filename="invoices-{tenant.slug}.csv"'}
-    return StreamingResponse(chunks, media_type="text/csv; charset=utf-8", headers=headers)
+    return export.csv_response(session, service.listed(grant, filters), tenant=tenant)
 
 
 @router.get("/{invoice_id}", response_model=InvoiceRead)
