@@ -25,6 +25,7 @@ router = APIRouter(prefix="/services")
 CanWrite = Annotated[marcus.Grant, marcus.page_require(SERVICE_WRITE)]
 FIELDS = ("name", "description", "category_id", "status", "price", "duration_minutes", "slug")
 PER_PAGE = 24
+BOOKING_PERMISSION = "appointments.appointment:create"  # declared by the appointments plugin
 
 
 def _read(row: Service, tenant: marcus.Tenant) -> ServiceRead:
@@ -118,6 +119,15 @@ async def archive_service(request: Request, service_id: uuid.UUID, page: marcus.
     return marcus.redirect(request, "/services", notice=f"{row.name} is archived.")
 
 
+async def _can_book(page: marcus.PageState) -> bool:
+    """Whether to offer "Book a time": the appointments plugin (when the workspace has it) books
+    at /appointments/book/<service id>; a visitor who is not signed in is asked to sign in there,
+    a signed-in one without the booking permission (staff) would be refused."""
+    if not page.workspace.has_plugin("appointments"):
+        return False
+    return not page.visitor.signed_in or await page.visitor.can(BOOKING_PERMISSION)
+
+
 @router.get("/{slug}", response_class=HTMLResponse)
 async def service_page(
     request: Request,
@@ -129,8 +139,7 @@ async def service_page(
     row = await service.get_service(
         page.db, org_id=page.workspace.id, slug=slug, statuses=service.readable_statuses(manager=manager)
     )
-    # The appointments plugin (when the workspace has it) books at /appointments/book/<service id>.
-    bookable = row.status == "active" and page.workspace.has_plugin("appointments")
+    bookable = row.status == "active" and await _can_book(page)
     return await marcus.render(
         request,
         "services/detail.html",
