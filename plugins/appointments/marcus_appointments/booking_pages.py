@@ -1,7 +1,8 @@
 """Booking and lists of the appointments pages: service -> day -> a slot grid (updated live by
 ``templates/static/appointments.js`` from the frames ``namespace.announce`` pushes to the
 workspace's pages), then meeting type and note; the appointments list (customers: their
-own; staff: the workspace's, filtered) and its PDF. Also the helpers the other page modules
+own; staff: the workspace's, filtered, its rows fetched again by the script as appointments
+change, see ``namespace.list_changed``) and its PDF. Also the helpers the other page modules
 share (the plugin's settings, free slots by local day, names of services and people).
 """
 
@@ -12,6 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -35,6 +37,7 @@ Day = Annotated[date | None, Query(description="A local day")]
 MEETING_LABELS = {"Virtual": "Video call", "InPerson": "In person", "Phone": "Phone call"}
 BOOK_FIELDS = ("slot_id", "meeting_type", "note")
 PER_PAGE = 20
+ROWS = {"fragment": "rows"}  # the list's rows alone, for its live refresh
 DAYS_SHOWN = 14
 
 
@@ -249,21 +252,29 @@ async def list_appointments(
     grant: CanRead,
     query: ListQueryDep,
     paged: Annotated[int, Query(alias="page", ge=1, le=10_000)] = 1,
+    fragment: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
-    """Your appointments (staff: the workspace's), newest first, filtered."""
+    """Your appointments (staff: the workspace's), newest first, filtered.
+
+    ``?fragment=rows``: the table and pager alone (``_list_rows.html``, the block the page
+    includes), which the staff's open list fetches again when appointments change."""
     found = await service.list_appointments(page.db, grant, filters=query.filters(page), page=paged, limit=PER_PAGE)
     staff = grant.scope == "any"
+    kept = query.values()
     values = {
         "appointments": found.items,
         "paging": found,
         "staff": staff,
-        "query": query.values(),
+        "query": kept,
         "services": await service_names(page, [r["service_id"] for r in found.items], all_services=staff),
         "customers": await people(page, [r["customer_id"] for r in found.items]) if staff else {},
         "statuses": [("", "Any status"), *((s, s) for s in STATUSES)],
         "can_book": await page.visitor.can(BOOK),
         "labels": MEETING_LABELS,
+        "rows_url": "/appointments?" + urlencode({**{k: v for k, v in kept.items() if v}, "page": paged, **ROWS}),
     }
+    if fragment == ROWS["fragment"]:
+        return await marcus.render(request, "appointments/_list_rows.html", values)
     return await marcus.render(request, "appointments/list.html", values)
 
 

@@ -11,6 +11,19 @@ The same frames reach the workspace's open portal pages through the kernel's Web
 (``marcus.push_to_pages``: ``appointments:slot_changed`` / ``appointments:slots_generated``),
 where the booking page's script updates its slot grid. Slot availability is what every
 signed-in member of the workspace may read (``appointments.slot:read``).
+
+Every appointment event (booked, cancelled, rescheduled, completed, approved, no-show), from
+the API, the pages or another plugin (an invoice completing an appointment), also reaches the
+workspace's pages, once committed, as ``appointments:list_changed`` with an empty payload:
+the staff's appointments list then fetches its rows again (``?fragment=rows``, through the
+same grant as the page) and says what changed. ``push_to_pages`` reaches every open page of
+the workspace, customers' too, so the frame names nothing: no appointment, number, customer or
+kind of change (a customer must not learn another customer's appointment). All it tells a
+customer's page is "some appointment of the workspace changed just now": for bookings,
+cancellations and moves the slot frames above say as much already; for approvals,
+completions and no-shows, only that something happened, never what or to whom. It is sent
+by the outbox relay's subscriber ``list_changed`` (after commit, at least once; one more
+delivery per event), registered by ``plugin.register_event_handlers``.
 """
 
 from __future__ import annotations
@@ -25,8 +38,10 @@ from sqlalchemy import select
 
 import marcus
 from marcus_appointments.booking import SlotState
+from marcus_appointments.events import EVENT_TYPES
 
 NAMESPACE = "/appointments"
+LIST_CHANGED = "appointments:list_changed"
 log = logging.getLogger("marcus_appointments")
 
 
@@ -69,6 +84,18 @@ async def announce_generated(kernel: Any, org_id: uuid.UUID, service_id: uuid.UU
             await marcus.push_to_pages(kernel, org_id, "appointments:slots_generated", frame)
         except Exception:
             log.warning("could not emit a slot generation", exc_info=True)
+
+
+async def list_changed(event: marcus.Event, ctx: marcus.EventContext) -> None:
+    """Relay subscriber of every appointment event: tell the workspace's open pages that its
+    appointments changed, saying nothing about which (never raises)."""
+    try:
+        await marcus.push_to_pages(ctx.kernel, ctx.organization_id, LIST_CHANGED, {})
+    except Exception:  # a live update is a courtesy: the change itself is committed
+        log.warning("could not push an appointments list change", exc_info=True)
+
+
+LIST_HANDLERS = [marcus.EventHandler(event=cls.name, handler=list_changed) for cls in EVENT_TYPES]
 
 
 class AppointmentsNamespace(socketio.AsyncNamespace):  # type: ignore[misc]

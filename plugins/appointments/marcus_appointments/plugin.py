@@ -17,7 +17,7 @@ from marcus_appointments.attachments import AttachmentsRemoved, delete_files
 from marcus_appointments.demo import demo_appointments
 from marcus_appointments.events import EVENT_TYPES
 from marcus_appointments.models import MODELS, Appointment, CalendarFeed, Counter, Override, Rule, Slot
-from marcus_appointments.namespace import AppointmentsNamespace, attach_kernel
+from marcus_appointments.namespace import LIST_HANDLERS, AppointmentsNamespace, attach_kernel
 from marcus_appointments.pages import pageset
 from marcus_appointments.permissions import PERMISSIONS
 from marcus_appointments.router import router, uploads
@@ -60,7 +60,7 @@ def register_event_types() -> list[type[marcus.Event]]:
 
 @marcus.hookimpl
 def register_event_handlers() -> list[marcus.EventHandler]:
-    return [marcus.EventHandler(event=AttachmentsRemoved.name, handler=delete_files)]
+    return [marcus.EventHandler(event=AttachmentsRemoved.name, handler=delete_files), *LIST_HANDLERS]
 
 
 @marcus.hookimpl
