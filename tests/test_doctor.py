@@ -79,3 +79,32 @@ def test_doctor_fails_on_placeholder_secrets_in_production(deployment, monkeypat
     result = doctor()
     assert result.exit_code == 1
     assert "FAIL  mail" in result.output
+
+
+def test_doctor_warns_when_nobody_drains_the_outboxes(deployment):
+    """Long-overdue events mean no worker runs (``serve --no-worker`` without ``marcus worker``):
+    a warning naming the fix, not a failure; events given up are reported too."""
+    url, _ = deployment
+    assert "OK    background work" in doctor().output
+    admin(url, "INSERT INTO organizations (id, slug, name) VALUES (gen_random_uuid(), 'quiet', 'Quiet')")
+    org = "(SELECT id FROM organizations WHERE slug = 'quiet')"
+    admin(
+        url,
+        "INSERT INTO event_outbox (organization_id, id, name, payload, status, next_attempt_at)"
+        f" VALUES ({org}, gen_random_uuid(), 'x.happened', '{{}}', 'failed', now())",
+    )
+    failed = doctor()
+    assert failed.exit_code == 0, failed.output
+    assert "WARN  background work: 0 event(s) and 0 mail(s) failed" not in failed.output
+    assert "WARN  background work: 1 event(s) and 0 mail(s) failed for good" in failed.output
+    admin(
+        url,
+        "INSERT INTO event_outbox (organization_id, id, name, payload, status, next_attempt_at)"
+        f" VALUES ({org}, gen_random_uuid(), 'x.happened', '{{}}', 'pending', now() - interval '42 minutes')",
+    )
+    overdue = doctor()
+    assert overdue.exit_code == 0, overdue.output
+    assert (
+        "WARN  background work: 1 event(s) and 0 mail(s) overdue by more than 5 min (oldest 42 min)" in overdue.output
+    )
+    assert "run `marcus worker`" in overdue.output

@@ -23,6 +23,14 @@ from marcus.declarations import MigrationSource
 
 Status = Literal["ok", "warn", "fail"]
 CLOCK_SKEW_SECONDS = 5.0
+OVERDUE_MINUTES = 5
+# Per outbox: rows due for more than OVERDUE_MINUTES (nobody is draining it), and rows given up.
+BACKLOG = """
+SELECT count(*) FILTER (WHERE status = 'pending' AND next_attempt_at < now() - make_interval(mins => :minutes)),
+       EXTRACT(EPOCH FROM now() - min(next_attempt_at) FILTER (WHERE status = 'pending')),
+       count(*) FILTER (WHERE status = 'failed')
+FROM {table}
+"""
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,7 @@ class Doctor:
             self.mail,
             self.storage,
             self.clock,
+            self.background,
         ]
         findings = []
         try:
@@ -167,6 +176,32 @@ class Doctor:
                 "clock", "fail", f"this host and PostgreSQL disagree by {skew:.1f}s: fix NTP (tokens and codes expire)"
             )
         return Finding("clock", "ok", f"in step with PostgreSQL ({datetime.now(UTC):%Y-%m-%d %H:%M:%SZ})")
+
+    async def background(self) -> Finding:
+        """Whether a worker drains the outboxes: events and mail long overdue mean none runs."""
+        found = {}
+        async with self.db.platform_engine.connect() as conn:
+            for table in ("event_outbox", "mail_messages"):
+                row = (await conn.execute(text(BACKLOG.format(table=table)), {"minutes": OVERDUE_MINUTES})).one()
+                found[table] = (int(row[0]), float(row[1] or 0.0), int(row[2]))
+        (events, events_age, events_failed), (mails, mails_age, mails_failed) = found.values()
+        if events or mails:
+            oldest = max(events_age, mails_age) / 60
+            return Finding(
+                "background work",
+                "warn",
+                f"{events} event(s) and {mails} mail(s) overdue by more than {OVERDUE_MINUTES} min (oldest"
+                f" {oldest:.0f} min): no worker is draining the outbox — run `marcus worker`, or `marcus serve`"
+                " without --no-worker",
+            )
+        if events_failed or mails_failed:
+            return Finding(
+                "background work",
+                "warn",
+                f"{events_failed} event(s) and {mails_failed} mail(s) failed for good: see the worker's logs and"
+                " GET /api/v1/mail/messages?status=failed (kept MARCUS_FAILED_RETENTION_DAYS days)",
+            )
+        return Finding("background work", "ok", "the event and mail outboxes are being drained")
 
 
 def _short(exc: Exception) -> str:
