@@ -55,10 +55,6 @@ async def people(journey_db, tenant_factory, user_factory):
     return orgs, admins, dan, beth
 
 
-def site(server_url: str, org) -> str:
-    return f"http://{org.slug}.localhost:{urlsplit(server_url).port}"
-
-
 async def seed_times(server_url: str, admin) -> tuple[str, str]:
     """A service with four half-hour times two days ahead (workspace time), through the API."""
     day = (datetime.now(ZoneInfo(ZONE)) + timedelta(days=2)).date().isoformat()
@@ -105,7 +101,7 @@ async def test_book_watch_complete_invoice_and_isolation(
     alpha, email = orgs["alpha"], "cora@example.com"
     async with marcus_live_server(journey_db) as server:
         service_id, day = await seed_times(server.url, admins["alpha"])
-        base = site(server.url, alpha)
+        base = server.site(alpha)
         cora_context = await pages.context(chromium)
         cora = await cora_context.new_page()
         await sign_up(cora, base, email, mailbox.on(journey_db), alpha)
@@ -233,7 +229,7 @@ async def test_book_watch_complete_invoice_and_isolation(
         await cora_context.close()
 
         # A member of B sees none of it
-        beta = site(server.url, orgs["beta"])
+        beta = server.site(orgs["beta"])
         beta_context = await pages.context(chromium)
         other = await beta_context.new_page()
         await sign_in(other, beta, beth.email, beth.password)
@@ -258,7 +254,7 @@ async def test_booking_and_appointment_pages_fit_a_phone(journey_db, people, mar
     orgs, admins, dan, _ = people
     async with marcus_live_server(journey_db) as server:
         service_id, day = await seed_times(server.url, admins["alpha"])
-        base = site(server.url, orgs["alpha"])
+        base = server.site(orgs["alpha"])
         phone = await pages.context(chromium, viewport={"width": 390, "height": 844}, is_mobile=True)
         page = await phone.new_page()
         await sign_in(page, base, dan.email, dan.password)

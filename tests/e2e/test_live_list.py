@@ -10,7 +10,6 @@ import asyncio
 import json
 import re
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -57,10 +56,6 @@ async def clinic(live_list_db, tenant_factory, user_factory):
     return org, admin, cora, dan
 
 
-def site(server_url: str, org) -> str:
-    return f"http://{org.slug}.localhost:{urlsplit(server_url).port}"
-
-
 async def seed_times(server_url: str, admin, count: int) -> list[str]:
     """A service with ``count`` half-hour times two days ahead, through the API; their ids."""
     day = (datetime.now(ZoneInfo(ZONE)) + timedelta(days=2)).date().isoformat()
@@ -104,7 +99,7 @@ async def test_staff_see_new_bookings_on_their_list_without_reloading(
     async with marcus_live_server(live_list_db) as server:
         slot_ids = await seed_times(server.url, admin, count=2 + BURST)
         first = await book(server.url, cora, slot_ids[0])
-        base = site(server.url, org)
+        base = server.site(org)
 
         # The admin opens the appointments list, her focus on Cora's appointment
         admin_context = await pages.context(chromium)

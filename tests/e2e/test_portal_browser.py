@@ -63,10 +63,6 @@ async def seed(server_url: str, admin, *, service: str, post: str | None = None)
             assert (await api.post("/api/v1/blog/posts", json=body)).status_code == 201
 
 
-def site(server_url: str, org) -> str:
-    return f"http://{org.slug}.localhost:{urlsplit(server_url).port}"
-
-
 async def sign_in(page, base: str, email: str, password: str) -> None:
     await page.goto(f"{base}/login")
     await page.get_by_label("Email").fill(email)
@@ -83,7 +79,7 @@ async def test_a_customer_signs_up_reads_and_sees_notifications_live(
     email = "cora@example.com"
     async with marcus_live_server(e2e_db) as server:
         await seed(server.url, admins["alpha"], service="Physiotherapy", post="Open on Saturdays")
-        base = site(server.url, alpha)
+        base = server.site(alpha)
         context = await pages.context(chromium)
         page = await context.new_page()
 
@@ -169,7 +165,7 @@ async def test_staff_pages_in_the_browser(e2e_db, two_workspaces, marcus_live_se
     alpha, admin = orgs["alpha"], admins["alpha"]
     async with marcus_live_server(e2e_db) as server:
         await seed(server.url, admin, service="Massage")
-        base = site(server.url, alpha)
+        base = server.site(alpha)
         context = await pages.context(chromium)
         page = await context.new_page()
         await sign_in(page, base, admin.email, admin.password)
@@ -212,7 +208,7 @@ async def test_a_member_of_another_workspace_sees_none_of_it(
     async with marcus_live_server(e2e_db) as server:
         await seed(server.url, admins["alpha"], service="Alpha Secret Therapy", post="Alpha private news")
         await seed(server.url, admins["beta"], service="Beta Branding")
-        base = site(server.url, orgs["beta"])
+        base = server.site(orgs["beta"])
         context = await pages.context(chromium)
         page = await context.new_page()
         await sign_in(page, base, admins["beta"].email, admins["beta"].password)

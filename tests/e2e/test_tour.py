@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -62,7 +61,7 @@ async def test_the_readme_tour(tour_db, tenant_factory, marcus_live_server, mail
     async with marcus_live_server(tour_db) as server:
         report = await run_demo(server.app.kernel, slug=org.slug)
         admin, customer = report.logins
-        base = f"http://{org.slug}.localhost:{urlsplit(server.url).port}"
+        base = server.site(org)
 
         async def code(email: str) -> str:
             return await mailbox.on(tour_db).last_code(email, org_id=org.id)

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 
@@ -21,6 +22,10 @@ class LiveServer:
 
     url: str
     app: MarcusApp
+
+    def site(self, org: Any) -> str:
+        """The base URL of ``org``'s portal on this server (``<slug>.localhost`` resolves locally)."""
+        return f"http://{org.slug}.localhost:{urlsplit(self.url).port}"
 
 
 def free_port() -> int:

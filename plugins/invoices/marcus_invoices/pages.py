@@ -12,14 +12,14 @@ from __future__ import annotations
 import pathlib
 import re
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Annotated, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from marcus_appointments.models import COMPLETED, UPCOMING, Appointment
 from marcus_services.models import Service
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 
 import marcus
@@ -52,6 +52,7 @@ LINE_NAME = re.compile(r"lines\.(\d{1,3})\.(description|quantity|unit_price|tax_
 BLANK_LINES = 2  # empty rows the edit form offers for new lines (no JavaScript adds any)
 PAYMENT_FIELDS = ("amount", "paid_on", "method", "reference")
 VOID_FIELDS = ("reason",)
+M = TypeVar("M", bound=BaseModel)
 METHOD_LABELS = {"Cash": "Cash", "BankTransfer": "Bank transfer", "Card": "Card", "Other": "Other"}
 PER_PAGE = 20
 
@@ -311,35 +312,48 @@ async def issue_invoice(request: Request, invoice_id: uuid.UUID, page: marcus.Pa
 @router.post("/{invoice_id}/payments", response_class=HTMLResponse)
 async def record_payment(request: Request, invoice_id: uuid.UUID, page: marcus.PageDep, grant: CanPay) -> Response:
     """Record money received (no amount: the whole balance)."""
-    invoice = await service.get_invoice(page.db, grant, invoice_id=invoice_id, lock=True)
-    submitted = marcus.form_values(await request.form())
-    data, errors = marcus.parse_form(PaymentCreate, submitted, fields=PAYMENT_FIELDS)
-    if data is None:
-        return await _detail_page(request, page, invoice, submitted, errors)
-    try:
-        await lifecycle.record_payment(
-            page.db, page.workspace, invoice=invoice, data=data, actor_id=grant.principal.user_id
-        )
-    except marcus.MarcusError as exc:
-        errors = marcus.FormErrors.of_error(exc, fields=PAYMENT_FIELDS)
-        return await _refused(request, page, grant, invoice_id, errors, exc.status, submitted)
-    return marcus.redirect(request, f"/invoices/{invoice_id}", notice="The payment is recorded.")
+
+    async def pay(invoice: Invoice, data: PaymentCreate) -> str:
+        actor = grant.principal.user_id
+        await lifecycle.record_payment(page.db, page.workspace, invoice=invoice, data=data, actor_id=actor)
+        return "The payment is recorded."
+
+    return await _invoice_form(request, page, grant, invoice_id, PaymentCreate, PAYMENT_FIELDS, pay)
 
 
 @router.post("/{invoice_id}/void", response_class=HTMLResponse)
 async def void_invoice(request: Request, invoice_id: uuid.UUID, page: marcus.PageDep, grant: CanWrite) -> Response:
     """Void an issued invoice on which nothing was paid (its number stays used)."""
+
+    async def void(invoice: Invoice, data: VoidRequest) -> str:
+        await lifecycle.void_invoice(page.db, invoice=invoice, data=data, actor_id=grant.principal.user_id)
+        return f"Invoice {invoice.number} is void."
+
+    return await _invoice_form(request, page, grant, invoice_id, VoidRequest, VOID_FIELDS, void)
+
+
+async def _invoice_form(
+    request: Request,
+    page: marcus.PageState,
+    grant: marcus.Grant,
+    invoice_id: uuid.UUID,
+    model: type[M],
+    fields: tuple[str, ...],
+    act: Callable[[Invoice, M], Awaitable[str]],
+) -> Response:
+    """A form on the invoice's page: validated into ``model``, then ``act`` (which returns the
+    notice); field errors and refusals are shown on the page, the invoice read afresh."""
     invoice = await service.get_invoice(page.db, grant, invoice_id=invoice_id, lock=True)
     submitted = marcus.form_values(await request.form())
-    data, errors = marcus.parse_form(VoidRequest, submitted, fields=VOID_FIELDS)
+    data, errors = marcus.parse_form(model, submitted, fields=fields)
     if data is None:
         return await _detail_page(request, page, invoice, submitted, errors)
     try:
-        await lifecycle.void_invoice(page.db, invoice=invoice, data=data, actor_id=grant.principal.user_id)
+        notice = await act(invoice, data)
     except marcus.MarcusError as exc:
-        errors = marcus.FormErrors.of_error(exc, fields=VOID_FIELDS)
+        errors = marcus.FormErrors.of_error(exc, fields=fields)
         return await _refused(request, page, grant, invoice_id, errors, exc.status, submitted)
-    return marcus.redirect(request, f"/invoices/{invoice_id}", notice=f"Invoice {invoice.number} is void.")
+    return marcus.redirect(request, f"/invoices/{invoice_id}", notice=notice)
 
 
 @router.get("/{invoice_id}/pdf")
