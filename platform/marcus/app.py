@@ -44,6 +44,7 @@ from marcus.realtime import Hub, gate_namespace
 from marcus.realtime.namespace import NotificationsNamespace
 from marcus.realtime.websocket import router as websocket_router
 from marcus.rootroutes import mount_root_routers
+from marcus.routing import gate_by_prefix
 from marcus.settings.events import wire_settings_events
 from marcus.settings.router import router as settings_router
 from marcus.storage import open_storage
@@ -141,6 +142,7 @@ def create_app(settings: Settings | None = None, *, plugins: Sequence[object] | 
     _mount_plugins(api, kernel)
     mount_root_routers(api, kernel)  # before the portal: its pages share the root paths
     mount_portal(api, kernel)
+    gate_by_prefix(api)
     verify_routes(api, kernel.rbac.permissions)
     return MarcusApp(sio, api, kernel, metrics)
 

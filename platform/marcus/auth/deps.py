@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Uuid, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,7 +25,7 @@ from marcus.auth.principal import Principal
 from marcus.auth.tokens import AccessClaims, decode_access_token
 from marcus.config import Settings
 from marcus.db.engine import bound_by_first_statement
-from marcus.deps import CurrentTenant, KernelDep, SessionDep
+from marcus.deps import CurrentTenant, SessionDep, kernel_of
 from marcus.errors import Unauthorized
 from marcus.kernel import Kernel
 from marcus.logs import user_var
@@ -60,12 +60,13 @@ def _principal(claims: AccessClaims) -> Principal:
 
 
 async def get_principal(
-    tenant: CurrentTenant, kernel: KernelDep, session: SessionDep, credentials: BearerDep
+    request: Request, tenant: CurrentTenant, session: SessionDep, credentials: BearerDep
 ) -> Principal:
     """The authenticated user of this request; 401 when there is none."""
     if credentials is None:
         raise Unauthorized("Authentication required: send 'Authorization: Bearer <access token>'.")
-    claims = await verify_token(session, kernel.settings, token=credentials.credentials, tenant=tenant)
+    settings = kernel_of(request).settings
+    claims = await verify_token(session, settings, token=credentials.credentials, tenant=tenant)
     user_var.set(str(claims.user_id))
     return _principal(claims)
 
@@ -87,7 +88,7 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
 async def get_optional_principal(
-    tenant: CurrentTenant, kernel: KernelDep, session: SessionDep, credentials: BearerDep
+    request: Request, tenant: CurrentTenant, session: SessionDep, credentials: BearerDep
 ) -> Principal | None:
     """The caller when a token is sent (it must then be valid: 401 otherwise), else None.
 
@@ -95,7 +96,7 @@ async def get_optional_principal(
     """
     if credentials is None:
         return None
-    return await get_principal(tenant, kernel, session, credentials)
+    return await get_principal(request, tenant, session, credentials)
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]

@@ -8,7 +8,7 @@ from collections.abc import Container, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from sqlalchemy import ColumnElement, SQLColumnExpression, true
@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, SQLColumnExpression, true
 from marcus.auth.deps import CurrentPrincipal
 from marcus.auth.principal import Principal
 from marcus.declarations import PERMISSION_NAME, Scope
-from marcus.deps import CurrentTenant, KernelDep, SessionDep
+from marcus.deps import CurrentTenant, SessionDep, kernel_of
 from marcus.errors import Forbidden, Unauthorized
 from marcus.plugins import PluginError
 
@@ -54,12 +54,10 @@ def require(permission: str) -> Any:
     if not PERMISSION_NAME.match(permission):
         raise ValueError(f"'{permission}' is not a permission name (<plugin>.<resource>:<action>)")
 
-    async def check(
-        principal: CurrentPrincipal, tenant: CurrentTenant, kernel: KernelDep, session: SessionDep
-    ) -> Grant:
+    async def check(request: Request, principal: CurrentPrincipal, tenant: CurrentTenant, session: SessionDep) -> Grant:
         if principal.org_id != tenant.id:
             raise Unauthorized("This token belongs to another workspace.", code="wrong_tenant")
-        scope = await kernel.rbac.check(principal.org_id, principal.user_id, permission, session=session)
+        scope = await kernel_of(request).rbac.check(principal.org_id, principal.user_id, permission, session=session)
         if scope is None:
             raise Forbidden(
                 f"You lack the permission '{permission}'.",
