@@ -54,6 +54,11 @@ async def page_params(
 
 PageQuery = Annotated[PageParams, Depends(page_params)]
 
+# The page services build (routes validate it into their ``Page[ItemRead]``). Parametrized once
+# here: pydantic keeps ``Page[Any]`` only while something references it, and building the class
+# again cost ~1 ms per list request.
+AnyPage = Page[Any]
+
 
 async def paginate(session: AsyncSession, statement: Select[T], *, page: int, limit: int) -> Page[T]:
     """Run ``statement`` for one page (two statements: the count and the rows).
@@ -64,6 +69,6 @@ async def paginate(session: AsyncSession, statement: Select[T], *, page: int, li
     page = max(1, page)
     total = await session.scalar(select(func.count()).select_from(statement.order_by(None).subquery())) or 0
     rows: list[Any] = list(await session.scalars(statement.limit(limit).offset((page - 1) * limit)))
-    return Page[Any].model_construct(
+    return AnyPage.model_construct(
         items=rows, page=page, limit=limit, total=total, pages=math.ceil(total / limit)
     )  # items are validated into the route's declared ``Page[ItemRead]``

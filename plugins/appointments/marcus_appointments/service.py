@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import marcus
+from marcus.pagination import AnyPage
 from marcus_appointments.booking import SlotState, _check_time, already_booked, slot_taken
 from marcus_appointments.events import Approved, Cancelled, Completed, MarkedNoShow, Rescheduled
 from marcus_appointments.models import (
@@ -104,9 +105,7 @@ async def list_appointments(
     )
     rows = [dict(row) for row in (await session.execute(query)).mappings()]
     count = rows[0]["total"] if rows else (await session.scalar(counting) or 0)
-    return marcus.Page[Any].model_construct(
-        items=rows, page=page, limit=limit, total=count, pages=math.ceil(count / limit)
-    )
+    return AnyPage.model_construct(items=rows, page=page, limit=limit, total=count, pages=math.ceil(count / limit))
 
 
 async def get_appointment(session: AsyncSession, grant: marcus.Grant, *, appointment_id: uuid.UUID) -> Appointment:
