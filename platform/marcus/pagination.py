@@ -55,8 +55,8 @@ async def page_params(
 PageQuery = Annotated[PageParams, Depends(page_params)]
 
 # The page services build (routes validate it into their ``Page[ItemRead]``). Parametrized once
-# here: pydantic keeps ``Page[Any]`` only while something references it, and building the class
-# again cost ~1 ms per list request.
+# here: pydantic keeps ``Page[Any]`` only while something references it, so a list built it
+# again whenever the garbage collector had dropped it (22 times in 300 requests, ~1 ms each).
 AnyPage = Page[Any]
 
 

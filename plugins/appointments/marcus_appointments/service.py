@@ -24,7 +24,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import marcus
-from marcus.pagination import AnyPage
 from marcus_appointments.booking import SlotState, _check_time, already_booked, slot_taken
 from marcus_appointments.events import Approved, Cancelled, Completed, MarkedNoShow, Rescheduled
 from marcus_appointments.models import (
@@ -41,6 +40,8 @@ from marcus_appointments.models import (
 from marcus_appointments.settings import AppointmentsSettings
 
 MAX_LIMIT = 100  # as the kernel's PageQuery caps it
+
+ANY_PAGE = marcus.Page[Any]  # parametrized once: pydantic drops an unreferenced one (marcus.pagination)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,7 +106,7 @@ async def list_appointments(
     )
     rows = [dict(row) for row in (await session.execute(query)).mappings()]
     count = rows[0]["total"] if rows else (await session.scalar(counting) or 0)
-    return AnyPage.model_construct(items=rows, page=page, limit=limit, total=count, pages=math.ceil(count / limit))
+    return ANY_PAGE.model_construct(items=rows, page=page, limit=limit, total=count, pages=math.ceil(count / limit))
 
 
 async def get_appointment(session: AsyncSession, grant: marcus.Grant, *, appointment_id: uuid.UUID) -> Appointment:
