@@ -21,6 +21,7 @@ from marcus.auth.models import User
 from marcus.auth.principal import Principal
 from marcus.dashboard import service as dashboard_service
 from marcus.db.base import Base, TenantScoped, new_id
+from marcus.db.engine import psycopg_connection
 from marcus.db.rls import create_tenant_table, enable_tenant_rls, tenant_fk
 from marcus.declarations import (
     DashboardWidget,
@@ -165,6 +166,7 @@ __all__ = [
     "paginate",
     "parse_form",
     "pdf_brand",
+    "psycopg_connection",
     "publish",
     "push_after_commit",
     "push_to_pages",

@@ -16,7 +16,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Annotated
 
-import psycopg
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from marcus.auth.principal import Principal
 from marcus.auth.tokens import AccessClaims, decode_access_token
 from marcus.config import Settings
-from marcus.db.engine import bound_by_first_statement
+from marcus.db.engine import bound_by_first_statement, psycopg_connection
 from marcus.deps import CurrentTenant, SessionDep, kernel_of
 from marcus.errors import Unauthorized
 from marcus.kernel import Kernel
@@ -45,11 +44,9 @@ async def verify_token(session: AsyncSession, settings: Settings, *, token: str,
     if claims.org_id != tenant.id:
         raise Unauthorized("This token belongs to another workspace.", code="token_wrong_tenant")
     async with bound_by_first_statement(session, tenant.id):
-        connection = await session.connection()  # begins the transaction (nothing sent yet)
-        raw = (await connection.get_raw_connection()).driver_connection
-        assert isinstance(raw, psycopg.AsyncConnection)
         # Straight to psycopg (a prepared statement after a few calls): this check runs on every
         # authenticated request, and SQLAlchemy's execution path was most of its client CPU.
+        raw = await psycopg_connection(session)
         async with raw.cursor() as cursor:
             await cursor.execute(_SESSION_CHECK, (tenant.id, claims.user_id, claims.session_id))
             row = await cursor.fetchone()

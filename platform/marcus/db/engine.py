@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
@@ -73,6 +74,16 @@ async def bound_by_first_statement(session: AsyncSession, org_id: uuid.UUID) -> 
         yield applies
     finally:
         session.info.pop(BINDS_ITSELF, None)
+
+
+async def psycopg_connection(session: AsyncSession) -> psycopg.AsyncConnection[Any]:
+    """The psycopg connection under ``session``'s transaction, for a hot fixed statement that
+    needs none of SQLAlchemy's execution path. Begins the transaction as any statement would
+    (the tenant is bound as always); psycopg's errors are mapped like SQLAlchemy's."""
+    connection = await session.connection()
+    raw = (await connection.get_raw_connection()).driver_connection
+    assert isinstance(raw, psycopg.AsyncConnection)
+    return raw
 
 
 @event.listens_for(TenantSession, "before_flush")

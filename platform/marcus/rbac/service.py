@@ -11,7 +11,6 @@ takes away or edits permissions they do not hold themselves, and only owners mak
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Mapping
 
@@ -141,7 +140,7 @@ async def list_roles(
     )
     roles = template_roles(enforcer) + [_read(r) for r in custom]
     items = roles[(page - 1) * limit : page * limit]
-    return Page[RoleRead](items=items, page=page, limit=limit, total=len(roles), pages=math.ceil(len(roles) / limit))
+    return Page.of(items, page=page, limit=limit, total=len(roles))
 
 
 async def get_role(session: AsyncSession, *, enforcer: PolicyEnforcer, org_id: uuid.UUID, name: str) -> RoleRead:
@@ -161,9 +160,7 @@ def list_permissions(enforcer: PolicyEnforcer, *, page: int, limit: int) -> Page
         for p in sorted(enforcer.permissions.values(), key=lambda p: p.name)
     ]
     items = rows[(page - 1) * limit : page * limit]
-    return Page[PermissionRead](
-        items=items, page=page, limit=limit, total=len(rows), pages=math.ceil(len(rows) / limit)
-    )
+    return Page.of(items, page=page, limit=limit, total=len(rows))
 
 
 def _check_declared(enforcer: PolicyEnforcer, permissions: Mapping[str, Scope]) -> None:

@@ -212,9 +212,7 @@ async def _book_and_commit(session: AsyncSession, params: dict[str, Any]) -> dic
     ``session.connection()`` begins the transaction and binds the tenant as always; the
     statement then goes straight to psycopg (the session's own connection) in pipeline mode.
     """
-    connection = await session.connection()
-    raw = (await connection.get_raw_connection()).driver_connection
-    assert isinstance(raw, psycopg.AsyncConnection)
+    raw = await marcus.psycopg_connection(session)
     cursor = raw.cursor(row_factory=dict_row)
     try:
         async with raw.pipeline():  # both sent together, answered after one Sync at the block's end

@@ -12,7 +12,6 @@ moves the appointment and frees the old seat in one transaction.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,8 +39,6 @@ from marcus_appointments.models import (
 from marcus_appointments.settings import AppointmentsSettings
 
 MAX_LIMIT = 100  # as the kernel's PageQuery caps it
-
-ANY_PAGE = marcus.Page[Any]  # parametrized once: pydantic drops an unreferenced one (marcus.pagination)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,7 +103,7 @@ async def list_appointments(
     )
     rows = [dict(row) for row in (await session.execute(query)).mappings()]
     count = rows[0]["total"] if rows else (await session.scalar(counting) or 0)
-    return ANY_PAGE.model_construct(items=rows, page=page, limit=limit, total=count, pages=math.ceil(count / limit))
+    return marcus.Page.of(rows, page=page, limit=limit, total=count)
 
 
 async def get_appointment(session: AsyncSession, grant: marcus.Grant, *, appointment_id: uuid.UUID) -> Appointment:
