@@ -6,11 +6,19 @@ import uuid
 
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import bindparam, column, select, table, text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from marcus.db.engine import Database, TenantNotBound, bound_by_first_statement, ping_when_rested, to_async_url
+from marcus.db.engine import (
+    Database,
+    TenantNotBound,
+    bound_by_first_statement,
+    fetch_dicts,
+    ping_when_rested,
+    psycopg_sql,
+    to_async_url,
+)
 from marcus.db.roles import app_role_problems, libpq_url
 from marcus.testing import TestDatabase
 
@@ -172,3 +180,22 @@ async def test_a_rested_connection_cut_while_idle_is_replaced_before_use(example
         assert names == ["A1", "A2"]
     finally:
         await db.dispose()
+
+
+async def test_straight_to_psycopg_is_bound_and_sees_only_its_tenant(example_database: TestDatabase, two_tenants):
+    """``marcus.fetch_dicts`` (the hot lists' path around SQLAlchemy's execution) runs in the
+    session's transaction: the tenant is bound before it, and RLS still filters."""
+    a, b = two_tenants
+    sql = psycopg_sql(
+        select(column("name"), column("organization_id"))
+        .select_from(table("example_projects"))
+        .where(column("name") != bindparam("skip"))
+        .order_by(column("name"))
+    )
+    assert "%(skip)s" in sql
+    async with example_database.db.tenant_session(a.id) as session:
+        rows = await fetch_dicts(session, sql, {"skip": "A2"})
+        assert session.in_transaction()
+    assert rows == [{"name": "A1", "organization_id": a.id}]
+    async with example_database.db.tenant_session(b.id) as session:
+        assert await fetch_dicts(session, sql, {"skip": "none"}) == [{"name": "B1", "organization_id": b.id}]

@@ -21,7 +21,7 @@ from marcus.auth.models import User
 from marcus.auth.principal import Principal
 from marcus.dashboard import service as dashboard_service
 from marcus.db.base import Base, TenantScoped, new_id
-from marcus.db.engine import psycopg_connection
+from marcus.db.engine import fetch_dicts, psycopg_connection, psycopg_sql
 from marcus.db.rls import create_tenant_table, enable_tenant_rls, tenant_fk
 from marcus.declarations import (
     DashboardWidget,
@@ -152,6 +152,7 @@ __all__ = [
     "create_tenant_table",
     "dashboard_service",
     "enable_tenant_rls",
+    "fetch_dicts",
     "flash",
     "form_values",
     "hookimpl",
@@ -167,6 +168,7 @@ __all__ = [
     "parse_form",
     "pdf_brand",
     "psycopg_connection",
+    "psycopg_sql",
     "publish",
     "push_after_commit",
     "push_to_pages",

@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
-from sqlalchemy import event
+from psycopg.rows import dict_row
+from sqlalchemy import ClauseElement, event
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, SessionTransaction
@@ -32,6 +34,7 @@ BUS_KEY = "marcus.bus"
 BIND_SQL = "SELECT set_config('marcus.org_id', %s, true)"
 IDLE_PING_SECONDS = 1.0
 _RESTED_SINCE = "marcus.rested_since"
+_PSYCOPG = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
 
 
 class TenantNotBound(RuntimeError):
@@ -84,6 +87,25 @@ async def psycopg_connection(session: AsyncSession) -> psycopg.AsyncConnection[A
     raw = (await connection.get_raw_connection()).driver_connection
     assert isinstance(raw, psycopg.AsyncConnection)
     return raw
+
+
+def psycopg_sql(statement: ClauseElement) -> str:
+    """``statement`` compiled for psycopg: the SQL text with ``%(name)s`` parameters.
+
+    Compile once (at import, or cached per statement shape) and run it with
+    ``psycopg_connection`` / ``fetch_dicts``. Name every parameter with ``bindparam("name")``:
+    anonymous ones are numbered by the compiler, and the values are passed by name.
+    """
+    return str(statement.compile(dialect=_PSYCOPG))
+
+
+async def fetch_dicts(session: AsyncSession, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Run ``sql`` (see ``psycopg_sql``) in ``session``'s transaction on psycopg and return its
+    rows as dicts, column name to value (psycopg's own types: no SQLAlchemy result processing)."""
+    raw = await psycopg_connection(session)
+    async with raw.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(sql, params)
+        return await cursor.fetchall()
 
 
 @event.listens_for(TenantSession, "before_flush")

@@ -29,7 +29,6 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import psycopg as psycopg_dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -76,8 +75,7 @@ _RESULT = """
 SELECT a.*, claim.booked AS slot_booked, claim.capacity AS slot_capacity FROM appointment AS a, claim"""
 BOOK = text(_CLAIM + _RESULT)
 BOOK_AND_PUBLISH = text(_CLAIM + _OUTBOX.format(outbox=marcus.OutboxEvent.__tablename__) + _RESULT)
-_PSYCOPG = psycopg_dialect.dialect()  # type: ignore[no-untyped-call]
-_PIPELINED = str(BOOK_AND_PUBLISH.compile(dialect=_PSYCOPG))  # the statement in psycopg's %(name)s style
+_PIPELINED = marcus.psycopg_sql(BOOK_AND_PUBLISH)
 WHY = text("""
 SELECT s.enabled, s.booked, s.capacity, s.starts_at, s.service_id, v.status AS service_status, v.name,
        EXISTS (SELECT 1 FROM appointments a

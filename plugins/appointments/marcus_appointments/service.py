@@ -12,13 +12,14 @@ moves the appointment and frees the old seat in one transaction.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,21 +55,23 @@ class Filters:
     starts_from: datetime | None = None
     starts_before: datetime | None = None
 
+    def given(self) -> dict[str, Any]:
+        """The filters set, by name: the statement's parameters."""
+        return {name: value for name, value in vars(self).items() if value is not None}
+
     def where(self) -> list[ColumnElement[bool]]:
-        equal: dict[Any, Any] = {
-            Appointment.status: self.status,
-            Appointment.meeting_type: self.meeting_type,
-            Appointment.service_id: self.service_id,
-            Appointment.slot_id: self.slot_id,
-            Appointment.number: self.number,
-            Appointment.customer_id: self.customer_id,
-        }
-        clauses = [column == value for column, value in equal.items() if value is not None]
-        if self.starts_from is not None:
-            clauses.append(Appointment.starts_at >= self.starts_from)
-        if self.starts_before is not None:
-            clauses.append(Appointment.starts_at < self.starts_before)
-        return clauses
+        """The filters set, as conditions with their values bound."""
+        return [_condition(name, bindparam(name, value)) for name, value in self.given().items()]
+
+
+def _condition(name: str, value: BindParameter[Any]) -> ColumnElement[bool]:
+    """The condition of the filter ``name`` on the parameter ``value``."""
+    if name == "starts_from":
+        return Appointment.starts_at >= value
+    if name == "starts_before":
+        return Appointment.starts_at < value
+    column: ColumnElement[Any] = getattr(Appointment, name)
+    return column == value
 
 
 def visible(grant: marcus.Grant) -> Select[Appointment]:
@@ -81,29 +84,40 @@ def visible(grant: marcus.Grant) -> Select[Appointment]:
 async def list_appointments(
     session: AsyncSession, grant: marcus.Grant, *, filters: Filters, page: int, limit: int
 ) -> marcus.Page[Any]:
-    """Newest start first (the seed's ``scheduledAt desc``), as ``marcus.Page`` of row mappings.
+    """Newest start first (the seed's ``scheduledAt desc``), as ``marcus.Page`` of row dicts.
 
     One statement: the page's rows each carry the total (an uncorrelated subquery, evaluated
-    once); only a page past the end needs a second statement for the total.
+    once); only a page past the end needs a second statement for the total. Both are compiled
+    once per combination of filters and run straight on psycopg (docs/decisions.md §31).
     """
     limit, page = max(1, min(limit, MAX_LIMIT)), max(1, page)
-    where = [
-        Appointment.organization_id == grant.principal.org_id,
-        grant.owner_filter(Appointment.customer_id),
-        *filters.where(),
-    ]
-    counting = select(func.count()).select_from(Appointment).where(*where)
-    total = counting.scalar_subquery()
-    query = (
-        select(*Appointment.__table__.columns, total.label("total"))
+    given = filters.given()
+    own = grant.scope == "own"
+    params = {**given, "org": grant.principal.org_id, "caller": grant.principal.user_id}
+    page_sql, count_sql = _list_sql(own, tuple(given))
+    rows = await marcus.fetch_dicts(session, page_sql, {**params, "limit": limit, "offset": (page - 1) * limit})
+    total = rows[0]["total"] if rows else (await marcus.fetch_dicts(session, count_sql, params))[0]["total"]
+    return marcus.Page.of(rows, page=page, limit=limit, total=total)
+
+
+@functools.cache
+def _list_sql(own: bool, filtered: tuple[str, ...]) -> tuple[str, str]:
+    """The list's page statement and count statement for customers (``own``) or staff and the
+    filters named, with ``%(name)s`` parameters: ``org``, ``caller`` when ``own``, each
+    filter's name, ``limit`` and ``offset``. At most 2 x 2^8 combinations."""
+    where = [Appointment.organization_id == bindparam("org")]
+    if own:  # the grant's owner_filter, with the caller as a parameter
+        where.append(Appointment.customer_id == bindparam("caller"))
+    where += [_condition(name, bindparam(name)) for name in filtered]
+    counting = select(func.count().label("total")).select_from(Appointment).where(*where)
+    page = (
+        select(*Appointment.__table__.columns, counting.scalar_subquery().label("total"))
         .where(*where)
         .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
-        .limit(limit)
-        .offset((page - 1) * limit)
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
     )
-    rows = [dict(row) for row in (await session.execute(query)).mappings()]
-    count = rows[0]["total"] if rows else (await session.scalar(counting) or 0)
-    return marcus.Page.of(rows, page=page, limit=limit, total=count)
+    return marcus.psycopg_sql(page), marcus.psycopg_sql(counting)
 
 
 async def get_appointment(session: AsyncSession, grant: marcus.Grant, *, appointment_id: uuid.UUID) -> Appointment:
