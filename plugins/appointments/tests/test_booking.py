@@ -139,6 +139,46 @@ async def test_customers_see_only_their_own_appointments(kit, ready):
         assert (bad.status_code, bad.json()["errors"][0]["field"]) == (422, "query.status")
 
 
+async def test_every_filter_at_once_and_each_alone(kit, ready):
+    """The list's statement is compiled once per combination of filters: each filter alone and
+    all of them together select the right rows, and a listed item reads as the item itself."""
+    async with ready() as (h, shop):
+        slots = await kit.make_slots(h, shop)
+        mine = (await kit.book(h, shop.alice, slots[0]["id"])).json()
+        await kit.book(h, shop.bob, slots[1]["id"])
+        day = mine["starts_at"][:10]
+        wanted = {
+            "status": mine["status"],
+            "meeting_type": mine["meeting_type"],
+            "service_id": mine["service_id"],
+            "slot_id": mine["slot_id"],
+            "number": mine["number"],
+            "customer_id": mine["customer_id"],
+            "from": day,
+            "to": day,
+        }
+        alone = {"customer_id", "number", "slot_id"}  # the filters that tell the two apart
+        for name, value in wanted.items():
+            found = (
+                await h.client.get("/api/v1/appointments", params={name: value}, headers=shop.staff.headers)
+            ).json()
+            assert found["total"] == (1 if name in alone else 2), name
+        every = (await h.client.get("/api/v1/appointments", params=wanted, headers=shop.staff.headers)).json()
+        single = (await h.client.get(f"/api/v1/appointments/{mine['id']}", headers=shop.staff.headers)).json()
+        assert (every["total"], every["items"]) == (1, [single])
+        for name in ("status", "meeting_type", "number"):
+            other = {**wanted, name: "Cancelled" if name == "status" else "Phone" if name == "meeting_type" else "X-1"}
+            found = (await h.client.get("/api/v1/appointments", params=other, headers=shop.staff.headers)).json()
+            assert (found["total"], found["items"]) == (0, []), name
+        own = await h.client.get(
+            "/api/v1/appointments",
+            params={k: v for k, v in wanted.items() if k != "customer_id"},
+            headers=shop.alice.headers,
+        )
+        assert own.status_code == 200, own.text
+        assert [a["id"] for a in own.json()["items"]] == [mine["id"]]
+
+
 async def test_another_workspace_cannot_book_or_see_the_slot(kit, ready, make_shop):
     async with ready() as (h, shop):
         slot = (await kit.make_slots(h, shop))[0]
