@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import pytest
 import pytest_asyncio
 from fastapi import APIRouter, Request
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 
 import marcus
 from marcus import CurrentTenant, Grant, SessionDep, require
@@ -172,6 +172,8 @@ async def test_grant_owner_filter_and_covers():
     anyone = Grant(principal=principal, permission="notes.note:read", scope="any")
     assert str(anyone.owner_filter(User.id).compile()) == "true"
     assert str(own.owner_filter(User.id).compile()) == "users.id = :id_1"
+    assert str(own.owner_filter(User.id, caller=bindparam("caller")).compile()) == "users.id = :caller"
+    assert str(anyone.owner_filter(User.id, caller=bindparam("caller")).compile()) == "true"
     assert own.covers(me)
     assert not own.covers(uuid.uuid4())
     assert anyone.covers(uuid.uuid4())

@@ -31,14 +31,18 @@ class Grant:
     permission: str
     scope: Scope
 
-    def owner_filter(self, column: SQLColumnExpression[uuid.UUID | None]) -> ColumnElement[bool]:
+    def owner_filter(
+        self, column: SQLColumnExpression[uuid.UUID | None], *, caller: ColumnElement[Any] | None = None
+    ) -> ColumnElement[bool]:
         """SQL applying the scope: always true for ``any``, ``column = <caller>`` for ``own``.
 
-        ``select(Appointment).where(grant.owner_filter(Appointment.customer_id))``
+        ``select(Appointment).where(grant.owner_filter(Appointment.customer_id))``; a statement
+        compiled once per scope passes ``caller=bindparam("caller")`` and the caller's id as
+        that parameter's value.
         """
         if self.scope == "any":
             return true()
-        return column == self.principal.user_id
+        return column == (self.principal.user_id if caller is None else caller)
 
     def covers(self, owner_id: uuid.UUID | None) -> bool:
         """The same rule in Python, for a row already loaded: may the caller act on it?"""

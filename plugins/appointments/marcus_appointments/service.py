@@ -12,7 +12,6 @@ moves the appointment and frees the old seat in one transaction.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -92,32 +91,38 @@ async def list_appointments(
     """
     limit, page = max(1, min(limit, MAX_LIMIT)), max(1, page)
     given = filters.given()
-    own = grant.scope == "own"
     params = {**given, "org": grant.principal.org_id, "caller": grant.principal.user_id}
-    page_sql, count_sql = _list_sql(own, tuple(given))
+    page_sql, count_sql = _list_sql(grant, tuple(given))
     rows = await marcus.fetch_dicts(session, page_sql, {**params, "limit": limit, "offset": (page - 1) * limit})
     total = rows[0]["total"] if rows else (await marcus.fetch_dicts(session, count_sql, params))[0]["total"]
     return marcus.Page.of(rows, page=page, limit=limit, total=total)
 
 
-@functools.cache
-def _list_sql(own: bool, filtered: tuple[str, ...]) -> tuple[str, str]:
-    """The list's page statement and count statement for customers (``own``) or staff and the
-    filters named, with ``%(name)s`` parameters: ``org``, ``caller`` when ``own``, each
-    filter's name, ``limit`` and ``offset``. At most 2 x 2^8 combinations."""
-    where = [Appointment.organization_id == bindparam("org")]
-    if own:  # the grant's owner_filter, with the caller as a parameter
-        where.append(Appointment.customer_id == bindparam("caller"))
-    where += [_condition(name, bindparam(name)) for name in filtered]
-    counting = select(func.count().label("total")).select_from(Appointment).where(*where)
-    page = (
-        select(*Appointment.__table__.columns, counting.scalar_subquery().label("total"))
-        .where(*where)
-        .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-    )
-    return marcus.psycopg_sql(page), marcus.psycopg_sql(counting)
+# (grant scope, filters given) -> (page SQL, count SQL): at most 2 scopes x 2^8 combinations.
+_LIST_SQL: dict[tuple[str, tuple[str, ...]], tuple[str, str]] = {}
+
+
+def _list_sql(grant: marcus.Grant, filtered: tuple[str, ...]) -> tuple[str, str]:
+    """The list's page statement and count statement for the grant's scope and the filters
+    named, compiled once each, with ``%(name)s`` parameters: ``org``, ``caller`` (used by the
+    ``own`` scope), each filter's name, ``limit`` and ``offset``."""
+    key = (grant.scope, filtered)
+    if key not in _LIST_SQL:
+        where = [
+            Appointment.organization_id == bindparam("org"),
+            grant.owner_filter(Appointment.customer_id, caller=bindparam("caller")),
+            *(_condition(name, bindparam(name)) for name in filtered),
+        ]
+        counting = select(func.count().label("total")).select_from(Appointment).where(*where)
+        page = (
+            select(*Appointment.__table__.columns, counting.scalar_subquery().label("total"))
+            .where(*where)
+            .order_by(Appointment.starts_at.desc(), Appointment.id.desc())
+            .limit(bindparam("limit"))
+            .offset(bindparam("offset"))
+        )
+        _LIST_SQL[key] = marcus.psycopg_sql(page), marcus.psycopg_sql(counting)
+    return _LIST_SQL[key]
 
 
 async def get_appointment(session: AsyncSession, grant: marcus.Grant, *, appointment_id: uuid.UUID) -> Appointment:
